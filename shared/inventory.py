@@ -1,0 +1,137 @@
+"""The device inventory: a YAML file listing what to poll and how to log in.
+
+    defaults:            # optional, merged under every device
+      username: monitor
+      poll_interval: 30
+    devices:
+      - name: web1       # one subject token: letters, digits, '-' and '_'
+        host: 192.0.2.10
+        port: 22
+        platform: linux
+        username: monitor
+        password: secret          # or key_file: ~/.ssh/id_ed25519
+        poll_interval: 30
+        tags: {site: lab, role: server}
+
+Every validation error names the device and the field.
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from shared.errors import InventoryError
+
+DEVICE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
+
+
+class Platform(enum.StrEnum):
+    """Device operating systems netvigil knows how to poll."""
+
+    LINUX = "linux"
+    CISCO_IOS = "cisco_ios"
+    CISCO_NXOS = "cisco_nxos"
+    ARISTA_EOS = "arista_eos"
+    JUNIPER_JUNOS = "juniper_junos"
+
+
+class Device(BaseModel):
+    """One device to poll."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=DEVICE_NAME_PATTERN)
+    host: str = Field(min_length=1)
+    port: int = Field(default=22, ge=1, le=65535)
+    platform: Platform
+    username: str = Field(min_length=1)
+    password: SecretStr | None = None
+    key_file: Path | None = None
+    poll_interval: float = Field(default=30.0, ge=1.0, le=86_400)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _needs_a_credential(self) -> Device:
+        if self.password is None and self.key_file is None:
+            raise ValueError("needs a password or a key_file")
+        return self
+
+
+class Inventory(BaseModel):
+    """All devices, unique by name."""
+
+    model_config = ConfigDict(frozen=True)
+
+    devices: tuple[Device, ...]
+
+    def by_name(self, name: str) -> Device | None:
+        """The device called `name`, if any."""
+        return next((d for d in self.devices if d.name == name), None)
+
+
+def parse_inventory(data: Any, *, source: str = "inventory") -> Inventory:
+    """Validate parsed YAML; raise InventoryError listing every bad device and field."""
+    if not isinstance(data, dict) or not isinstance(data.get("devices"), list):
+        raise InventoryError(f"{source}: expected a mapping with a 'devices' list")
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise InventoryError(f"{source}: 'defaults' must be a mapping")
+    devices, problems, seen = [], [], set()
+    for index, entry in enumerate(data["devices"]):
+        label = _label(index, entry)
+        if not isinstance(entry, dict):
+            problems.append(f"{label}: expected a mapping, got {type(entry).__name__}")
+            continue
+        try:
+            device = Device.model_validate({**defaults, **entry})
+        except ValidationError as exc:
+            problems.extend(f"{label}: {_field_error(err)}" for err in exc.errors())
+            continue
+        if device.name in seen:
+            problems.append(f"{label}: field 'name': duplicate device name")
+            continue
+        seen.add(device.name)
+        devices.append(device)
+    if problems:
+        raise InventoryError(f"{source}: " + "; ".join(problems))
+    return Inventory(devices=tuple(devices))
+
+
+def load_inventory(path: Path) -> Inventory:
+    """Read and validate an inventory YAML file."""
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise InventoryError(f"{path}: cannot read: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise InventoryError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_inventory(data, source=str(path))
+
+
+def dump_inventory(inventory: Inventory) -> str:
+    """YAML text for an inventory, secrets included (used for generated simulator fleets)."""
+    rows = []
+    for device in inventory.devices:
+        row = device.model_dump(mode="json", exclude_none=True)
+        if device.password is not None:
+            row["password"] = device.password.get_secret_value()
+        rows.append(row)
+    return yaml.safe_dump({"devices": rows}, sort_keys=False)
+
+
+def _label(index: int, entry: Any) -> str:
+    name = entry.get("name") if isinstance(entry, dict) else None
+    return f"device #{index + 1} ({name!r})" if name else f"device #{index + 1}"
+
+
+def _field_error(err: Any) -> str:
+    loc = ".".join(str(p) for p in err["loc"])
+    message = err["msg"]
+    if err["type"] == "string_pattern_mismatch" and loc == "name":
+        message = "must be letters, digits, '-' or '_' (it becomes a NATS subject token)"
+    return f"field '{loc}': {message}" if loc else message

@@ -1,0 +1,104 @@
+"""netvigil settings: defaults, then a YAML config file, then NETVIGIL_* environment variables.
+
+Nested fields use a double underscore: `NETVIGIL_API__PORT=9000`,
+`NETVIGIL_NATS__URL=nats://10.0.0.5:4222`. The config file is named by `--config` or
+`NETVIGIL_CONFIG`. Settings are built once in a main and passed down; there is no
+module-level instance.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+
+class NatsSettings(BaseModel):
+    """How to reach the bus, and the embedded server `netvigil up` may start."""
+
+    url: str = "nats://127.0.0.1:4222"
+    subject_prefix: str = Field(default="nv", pattern=r"^[a-z][a-z0-9_]*$")
+    request_timeout: float = Field(default=5.0, gt=0)
+    embedded: bool = True
+    embedded_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
+    metrics_max_age_hours: float = Field(default=24.0, gt=0)
+
+
+class StorageSettings(BaseModel):
+    """Where metrics are kept and how ingest batches them."""
+
+    sqlite_path: Path | None = Field(default=None, description="default: <data_dir>/metrics.db")
+    batch_messages: int = Field(default=100, ge=1, le=10_000)
+    durable_name: str = "storage"
+
+
+class ApiSettings(BaseModel):
+    """Where the HTTP gateway listens."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+
+
+class CollectorSettings(BaseModel):
+    """How devices are polled."""
+
+    inventory: Path | None = None
+    connect_timeout: float = Field(default=10.0, gt=0)
+    command_timeout: float = Field(default=10.0, gt=0)
+    max_concurrent_logins: int = Field(default=20, ge=1)
+    known_hosts: Path | None = Field(
+        default=None, description="known_hosts to verify against; default trust-on-first-use"
+    )
+
+
+class NetvigilSettings(BaseSettings):
+    """All settings of one netvigil process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NETVIGIL_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    data_dir: Path = Path("data")
+    log_level: str = "INFO"
+    nats: NatsSettings = NatsSettings()
+    storage: StorageSettings = StorageSettings()
+    api: ApiSettings = ApiSettings()
+    collector: CollectorSettings = CollectorSettings()
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The metric database file."""
+        return self.storage.sqlite_path or self.data_dir / "metrics.db"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Explicit arguments win, then the environment, then the YAML file."""
+        return (init_settings, env_settings, YamlConfigSettingsSource(settings_cls))
+
+
+def load_settings(config_file: Path | None = None, **overrides: object) -> NetvigilSettings:
+    """Build settings from `config_file` (or $NETVIGIL_CONFIG), the environment and overrides."""
+    path = config_file or os.environ.get("NETVIGIL_CONFIG")
+    if path is not None and not Path(path).is_file():
+        from shared.errors import ConfigError
+
+        raise ConfigError(f"config file {path} does not exist")
+
+    class _FromFile(NetvigilSettings):
+        model_config = SettingsConfigDict(yaml_file=path)
+
+    return _FromFile(**overrides)  # type: ignore[arg-type]
