@@ -1,0 +1,127 @@
+"""`netvigil up`: the embedded bus, every service and, without inventory, a simulated fleet.
+
+Each service gets its own bus connection, exactly as if it ran in its own container; they
+share one stop event, and if any of them fails the others are stopped too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+
+import httpx
+
+from shared.bus import Bus
+from shared.errors import ConfigError
+from shared.inventory import dump_inventory
+from shared.natsserver import NatsServer
+from shared.runner import ServiceRun, stop_on_signals
+from shared.settings import NetvigilSettings
+
+log = logging.getLogger("netvigil.up")
+
+
+async def run_all(settings: NetvigilSettings, *, simulated_devices: int = 3) -> None:
+    """Run everything until SIGINT/SIGTERM, then stop it all and leave no process behind."""
+    from services.api import app as api_app
+    from services.collector import app as collector_app
+    from services.storage import app as storage_app
+
+    _check_port_free(settings.api.host, settings.api.port)
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    async with AsyncExitStack() as stack:
+        if settings.nats.embedded:
+            url = await stack.enter_async_context(_embedded_nats(settings))
+            settings.nats = settings.nats.model_copy(update={"url": url})
+        if settings.collector.inventory is None:
+            await stack.enter_async_context(_simulated_fleet(settings, simulated_devices))
+        setup = await Bus.connect(settings.nats, name="netvigil-up")
+        await setup.ensure_streams(metrics_max_age_s=settings.nats.metrics_max_age_hours * 3600)
+        await setup.close()
+        services: dict[str, ServiceRun] = {
+            "storage": storage_app.run, "collector": collector_app.run, "api": api_app.run,
+        }
+        tasks = [asyncio.create_task(_run_one(name, run, settings, stop), name=name)
+                 for name, run in services.items()]
+        announcer = asyncio.create_task(_announce_when_ready(settings, stop))
+        await stop.wait()
+        log.info("stopping")
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        announcer.cancel()
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise failures[0]
+
+
+async def _run_one(name: str, run: ServiceRun, settings: NetvigilSettings,
+                   stop: asyncio.Event) -> None:
+    bus = await Bus.connect(settings.nats, name=f"netvigil-{name}")
+    try:
+        await run(settings, bus, stop)
+    except Exception:
+        log.exception("%s failed; stopping everything", name)
+        stop.set()
+        raise
+    finally:
+        await bus.close()
+
+
+@contextlib.asynccontextmanager
+async def _embedded_nats(settings: NetvigilSettings) -> AsyncIterator[str]:
+    server = NatsServer(store_dir=settings.data_dir / "nats", port=settings.nats.embedded_port)
+    url = await server.astart()
+    log.info("embedded nats-server at %s (JetStream store %s)", url, server.store_dir)
+    try:
+        yield url
+    finally:
+        await server.astop()
+
+
+@contextlib.asynccontextmanager
+async def _simulated_fleet(settings: NetvigilSettings, count: int) -> AsyncIterator[None]:
+    from services.simulator.fleet import SimulatedFleet
+
+    async with SimulatedFleet(count=count) as fleet:
+        path = settings.data_dir / "simulated-inventory.yaml"
+        path.write_text(dump_inventory(fleet.inventory()))
+        path.chmod(0o600)  # it holds the simulated devices' passwords
+        settings.collector.inventory = path
+        log.info("no inventory given: polling %d simulated devices (%s)", count, path)
+        yield
+
+
+async def _announce_when_ready(settings: NetvigilSettings, stop: asyncio.Event) -> None:
+    base = f"http://{settings.api.host}:{settings.api.port}"
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        for _ in range(300):
+            if stop.is_set():
+                return
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(f"{base}/healthz")).status_code == 200:
+                    break
+            await asyncio.sleep(0.2)
+        else:
+            return
+    log.info(
+        "netvigil is up. API: %s/api/v1/metrics  devices: %s/api/v1/devices  docs: %s/docs  "
+        "NATS: %s  (Ctrl-C stops everything)", base, base, base, settings.nats.url,
+    )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    if port == 0:
+        return
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(
+                f"API port {host}:{port} is not free ({exc.strerror}); "
+                "choose another with NETVIGIL_API__PORT"
+            ) from exc
