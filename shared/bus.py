@@ -107,10 +107,16 @@ class Bus:
         )
 
     async def pull_subscription(
-        self, *, stream: str, durable: str, subject: str, max_ack_pending: int = 10_000
+        self,
+        *,
+        stream: str,
+        durable: str,
+        subject: str,
+        max_ack_pending: int = 10_000,
+        ack_wait: float = 30.0,
     ) -> JetStreamContext.PullSubscription:
         """A durable pull consumer with explicit acks (created if missing)."""
-        config = ConsumerConfig(ack_wait=30, max_ack_pending=max_ack_pending)
+        config = ConsumerConfig(ack_wait=ack_wait, max_ack_pending=max_ack_pending)
         return await self.js.pull_subscribe(
             subject, durable=durable, stream=stream, config=config
         )

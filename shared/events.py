@@ -110,6 +110,20 @@ class MetricQueryResult(Model):
     truncated: bool
 
 
+class StorageStatsQuery(Model):
+    """Request for `StorageStats`; it has no parameters yet."""
+
+
+class StorageStats(Model):
+    """What the metric store holds; `oldest`/`newest` are None while it is empty."""
+
+    series: int
+    samples: int
+    events: int
+    oldest: AwareDatetime | None
+    newest: AwareDatetime | None
+
+
 class RpcErrorReply(Model):
     """Body of a failed request/reply, also carried in the Nats-Service-Error headers."""
 

@@ -37,6 +37,9 @@ class StorageSettings(BaseModel):
     sqlite_path: Path | None = Field(default=None, description="default: <data_dir>/metrics.db")
     batch_messages: int = Field(default=100, ge=1, le=10_000)
     durable_name: str = "storage"
+    ack_wait_s: float = Field(
+        default=30.0, gt=0, description="seconds before an unacked metric batch is redelivered"
+    )
 
 
 class ApiSettings(BaseModel):

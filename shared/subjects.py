@@ -63,4 +63,5 @@ PAYLOADS: dict[str, type[BaseModel]] = {
     "device_status": events.DeviceStatus,
     "collection_error": events.CollectionError,
     "rpc_storage.query": events.MetricQuery,
+    "rpc_storage.stats": events.StorageStatsQuery,
 }
