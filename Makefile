@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test bench clean
 
 run: $(STAMP)
-	$(VENV)/bin/netvigil up
+	$(VENV)/bin/netvigil up $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest
