@@ -1,0 +1,1 @@
+"""The HTTP gateway: devices with their live status, metric queries, health, OpenAPI docs."""
