@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from shared.errors import CommandRejected
 from shared.inventory import Platform
 
 
@@ -51,3 +52,11 @@ class Driver:
     def parse(self, spec: CommandSpec, output: str) -> list[Reading]:
         """Read one command's output; stateful drivers override this."""
         return spec.parser(output)
+
+    @classmethod
+    def check_command(cls, device: str, command: str) -> None:
+        """Raise CommandRejected unless `command` is on this driver's allow-list."""
+        if command not in cls.allowed_commands():
+            raise CommandRejected(
+                device, f"command {command!r} is not allowed for platform {cls.platform}"
+            )
