@@ -1,4 +1,4 @@
-"""GET /api/v1/devices against a real bus: inventory, live status, status restored from JetStream."""
+"""GET /api/v1/devices on a real bus: inventory, live status, status restored from JetStream."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 T1 = datetime(2026, 3, 1, 12, 5, tzinfo=UTC)
 
 
-def _status(device: str, state: DeviceState, at: datetime, reason: str | None = None) -> DeviceStatus:
+def _status(
+    device: str, state: DeviceState, at: datetime, reason: str | None = None
+) -> DeviceStatus:
     return DeviceStatus(device=device, state=state, reason=reason, since=at, occurred_at=at)
 
 

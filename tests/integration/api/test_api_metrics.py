@@ -84,9 +84,11 @@ async def test_metrics_returns_storage_points_when_storage_answers(
 async def test_metrics_forwards_every_filter_when_all_given(
     storage: Storage, client: httpx.AsyncClient
 ) -> None:
-    params = [("device", "web1"), ("metric", "system.network.io"),
-              ("from", "2026-03-01T13:00:00+01:00"), ("to", "2026-03-01T12:30:00Z"),
-              ("limit", "2"), ("attr", "interface:eth0"), ("attr", "direction:receive")]
+    params = httpx.QueryParams([
+        ("device", "web1"), ("metric", "system.network.io"),
+        ("from", "2026-03-01T13:00:00+01:00"), ("to", "2026-03-01T12:30:00Z"),
+        ("limit", "2"), ("attr", "interface:eth0"), ("attr", "direction:receive"),
+    ])
     body = (await client.get("/api/v1/metrics", params=params)).json()
     assert (body["count"], body["truncated"]) == (2, True)
     assert storage.queries == [MetricQuery(
