@@ -71,6 +71,56 @@ CATALOG: dict[str, MetricSpec] = {
         MetricSpec(
             "netvigil.poll.duration", "s", _G, "Seconds one poll of the device took"
         ),
+        # Network devices (services/collector/parsers, docs/parsers.md).
+        MetricSpec(
+            "system.cpu.utilization.1m", "1", _G, "Busy fraction averaged by the device over 1 min"
+        ),
+        MetricSpec(
+            "system.cpu.utilization.5m", "1", _G, "Busy fraction averaged by the device over 5 min"
+        ),
+        MetricSpec(
+            "system.cpu.utilization.15m", "1", _G,
+            "Busy fraction averaged by the device over 15 min",
+        ),
+        MetricSpec(
+            "memory.pool.usage", "By", _G, "Bytes of a secondary memory pool by state",
+            ("pool", "state"),
+        ),
+        MetricSpec("memory.pool.limit", "By", _G, "Size of a secondary memory pool", ("pool",)),
+        MetricSpec(
+            "network.interface.oper_status", "1", _G, "1 when the interface is up, else 0",
+            ("interface",),
+        ),
+        MetricSpec(
+            "network.interface.admin_status", "1", _G,
+            "1 when the interface is administratively enabled, else 0", ("interface",),
+        ),
+        MetricSpec(
+            "network.interface.speed", "bit/s", _G, "Interface speed or bandwidth",
+            ("interface",),
+        ),
+        MetricSpec("hw.temperature", "Cel", _G, "Temperature of a sensor", ("sensor",)),
+        MetricSpec(
+            "hw.temperature.limit", "Cel", _G, "Temperature threshold of a sensor",
+            ("sensor", "limit_type"),
+        ),
+        MetricSpec(
+            "hw.status", "1", _G, "1 if the component is in this state, else 0",
+            ("type", "sensor", "state"),
+        ),
+        MetricSpec("hw.fan.speed", "{rpm}", _G, "Fan speed", ("sensor",)),
+        MetricSpec("hw.fan.speed_ratio", "1", _G, "Fan speed as a fraction of its maximum",
+                   ("sensor",)),
+        MetricSpec("hw.power", "W", _G, "Power a power supply delivers", ("sensor",)),
+        MetricSpec(
+            "bgp.peer.state", "1", _G,
+            "BGP session state code: 0 admin down, 1 idle .. 6 established",
+            ("peer", "peer.as", "vrf"),
+        ),
+        MetricSpec(
+            "bgp.peer.prefixes.received", "{prefix}", _G, "Prefixes received from a BGP peer",
+            ("peer", "peer.as", "vrf", "family"),
+        ),
     )
 }
 
