@@ -79,7 +79,7 @@ class MetricIngest:
         """Ingest until `stop` is set; a failing store is retried after a pause."""
         while not stop.is_set():
             try:
-                await self.ingest_once()
+                await self.ingest_once(stop)
             except StorageError as exc:
                 self._report_failure(str(exc))
                 await _wait(stop, self._retry_delay)
@@ -87,9 +87,9 @@ class MetricIngest:
                 log.exception("metric ingest round failed")
                 await _wait(stop, self._retry_delay)
 
-    async def ingest_once(self) -> IngestRound:
-        """Fetch one round of messages, store them, then ack them."""
-        msgs = await self._fetch()
+    async def ingest_once(self, stop: asyncio.Event | None = None) -> IngestRound:
+        """Fetch one round of messages, store them, then ack them; `stop` cuts the fetch short."""
+        msgs = await self._fetch(stop)
         if not msgs:
             return IngestRound()
         good: list[Msg] = []
@@ -110,9 +110,22 @@ class MetricIngest:
         self._report_recovery()
         return IngestRound(acked=len(good), terminated=len(msgs) - len(good), samples=samples)
 
-    async def _fetch(self) -> list[Msg]:
+    async def _fetch(self, stop: asyncio.Event | None) -> list[Msg]:
+        fetch = asyncio.ensure_future(
+            self._sub.fetch(self._batch_messages, timeout=self._fetch_timeout)
+        )
+        if stop is not None:
+            # Only the fetch is ever cancelled, never a write: messages it had received stay
+            # unacked and JetStream redelivers them after ack_wait.
+            stopped = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            if not fetch.done():
+                fetch.cancel()
+                await asyncio.wait({fetch})  # let it unwind; wait() never raises
+                return []
         try:
-            return await self._sub.fetch(self._batch_messages, timeout=self._fetch_timeout)
+            return await fetch
         except NatsTimeoutError:
             return []
 
