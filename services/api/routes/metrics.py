@@ -61,6 +61,7 @@ def parse_attr_filters(raw: list[str]) -> dict[str, str]:
 @router.get(
     "/metrics",
     response_model=MetricsPage,
+    description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
     responses={400: {"model": ErrorBody}, 502: {"model": ErrorBody}, 503: {"model": ErrorBody}},
 )
 async def get_metrics(
