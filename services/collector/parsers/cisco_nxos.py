@@ -1,0 +1,285 @@
+"""Parsers for Cisco NX-OS text output (JSON output: `cisco_nxos_json`).
+
+ntc-templates templates are used for `show processes cpu`, `show version`,
+`show environment`, `show environment temperature`, `show ip bgp summary` and
+`show ip bgp summary vrf all`. Our own code reads two commands no template fits:
+
+- `show interface`: the template keeps packet, error and discard counters but not the
+  byte counters ("N input packets  N bytes"), and it stores the line-protocol state in
+  its `admin_state` column for SVIs.
+- `show system resources`: ntc-templates has no template for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from services.collector.drivers.base import CommandSpec, Reading
+from services.collector.parsers import readings as rd
+from services.collector.parsers.cisco_ios import bgp_neighbour
+from services.collector.parsers.common import (
+    ParseResult,
+    check_not_error,
+    finish,
+    normalise_output,
+    number,
+    parse_blocks,
+    parse_duration,
+    required,
+    size_bytes,
+    squash,
+)
+from services.collector.parsers.textfsm_util import Record, parse_template
+from shared.errors import ParseError
+
+PLATFORM = "cisco_nxos"
+
+
+def _records(command: str, text: str) -> list[Record]:
+    return parse_template(PLATFORM, command, text)
+
+
+# ---------------------------------------------------------------- cpu, memory, uptime
+
+
+def parse_show_processes_cpu(text: str) -> list[Reading]:
+    """CPU busy fractions for 5 s, 1 min and 5 min from `show processes cpu`."""
+    records = _records("show processes cpu", text)
+    if not records:
+        raise ParseError("show processes cpu: no 'CPU utilization' line")
+    first = records[0]
+    return rd.cpu(
+        now=required(first["cpu_5_sec"], "5 s CPU") / 100,
+        one_minute=required(first["cpu_1_min"], "1 min CPU") / 100,
+        five_minutes=required(first["cpu_5_min"], "5 min CPU") / 100,
+    )
+
+
+_LOAD = re.compile(
+    r"Load average:\s*1 minute:\s*([\d.]+)\s+5 minutes:\s*([\d.]+)\s+15 minutes:\s*([\d.]+)"
+)
+_MEMORY = re.compile(
+    r"Memory usage:\s*(\d+[KMG]?)\s+total,\s*(\d+[KMG]?)\s+used,\s*(\d+[KMG]?)\s+free"
+)
+
+
+def parse_show_system_resources(text: str) -> list[Reading]:
+    """Memory used/free/total and the 1/5/15-minute load averages."""
+    cleaned = normalise_output(text, "show system resources")
+    check_not_error(cleaned, "show system resources")
+    memory, load = _MEMORY.search(cleaned), _LOAD.search(cleaned)
+    if not memory:
+        raise ParseError("show system resources: no 'Memory usage' line")
+    total, used, free = (size_bytes(value) for value in memory.groups())
+    readings = rd.memory(used=used, free=free, total=total)
+    if load:
+        for window, value in zip(("1m", "5m", "15m"), load.groups(), strict=True):
+            readings.append(Reading(f"system.cpu.load_average.{window}", float(value)))
+    return readings
+
+
+def parse_show_version(text: str) -> list[Reading]:
+    """Uptime in seconds from 'Kernel uptime is ...' in `show version`."""
+    records = _records("show version", text)
+    if not records or not records[0]["uptime"]:
+        raise ParseError("show version: no 'Kernel uptime is' line")
+    return rd.uptime(parse_duration(records[0]["uptime"]))
+
+
+# ---------------------------------------------------------------- interfaces
+
+_HEADER = re.compile(r"^(?P<name>\S+) is (?P<state>[\w-]+)(?: \((?P<reason>[^)]*)\))?")
+_ADMIN = re.compile(r"^\s*admin state is (\w+)", re.MULTILINE)
+_SPEED = re.compile(r"\b(\d+(?:\.\d+)?)\s*([KMG])b/s\b")
+_BW = re.compile(r"\bBW (\d+) Kbit")
+_SCALE = {"K": 1e3, "M": 1e6, "G": 1e9}
+
+
+def split_interface_blocks(text: str) -> Iterator[tuple[str, str]]:
+    """(name, block) per interface; only an unindented 'X is ...' line starts a block."""
+    name, lines = "", []
+    for line in text.splitlines():
+        header = _HEADER.match(line)
+        if header and not line.startswith("admin state"):
+            if lines:
+                yield name, "\n".join(lines)
+            name, lines = header["name"], []
+        if lines or line.strip():
+            lines.append(line)
+    if lines:
+        yield name, "\n".join(lines)
+
+
+def _section(block: str, start: str, stop: str | None) -> str:
+    """Lines of the RX or TX part of a block ('RX'/'Rx' up to 'TX'/'Tx')."""
+    match = re.search(rf"^\s*{start}\s*$(.*?)(?=^\s*{stop}\s*$|\Z)" if stop
+                      else rf"^\s*{start}\s*$(.*)", block, re.MULTILINE | re.DOTALL
+                      | re.IGNORECASE)
+    return match.group(1) if match else ""
+
+
+def _direction(section: str, word: str) -> dict[str, float | None]:
+    """Packets and bytes of one direction, in the Ethernet, mgmt0 or NVE layout."""
+    nve = re.findall(r"(\d+) pkts, (\d+) bytes", section)
+    if nve:
+        return {"packets": sum(float(p) for p, _ in nve), "octets": sum(float(b) for _, b in nve)}
+    packets = re.search(rf"(\d+) {word} packets", section)
+    octets = re.search(r"(\d+) bytes", section)
+    return {"packets": float(packets.group(1)) if packets else None,
+            "octets": float(octets.group(1)) if octets else None}
+
+
+def _count(block: str, pattern: str) -> float | None:
+    match = re.search(pattern, block)
+    return float(match.group(1)) if match else None
+
+
+def parse_interface_block(block: str) -> list[Reading]:
+    """Counters, status and speed of one `show interface` block."""
+    header = _HEADER.match(block)
+    if not header:
+        raise ValueError(f"no 'is up/down' header in {block.splitlines()[0]!r}")
+    rx = _direction(_section(block, "RX", "TX"), "input")
+    tx = _direction(_section(block, "TX", None), "output")
+    stats = rd.InterfaceStats(
+        name=header["name"],
+        oper_up=header["state"].lower() == "up",
+        admin_up=_admin_up(block, header["reason"]),
+        speed_bps=_speed(block),
+        in_octets=rx["octets"], out_octets=tx["octets"],
+        in_packets=rx["packets"], out_packets=tx["packets"],
+        in_errors=_count(block, r"(\d+) input error"),
+        out_errors=_count(block, r"(\d+) output error"),
+        in_discards=_count(block, r"(\d+) input discard"),
+        out_discards=_count(block, r"(\d+) output discard"),
+    )
+    return rd.interface(stats)
+
+
+def _admin_up(block: str, reason: str | None) -> bool:
+    admin = _ADMIN.search(block)
+    if admin:
+        return admin.group(1).lower() == "up"
+    return not (reason or "").lower().startswith("administratively down")
+
+
+def _speed(block: str) -> float | None:
+    speed = _SPEED.search(block)
+    if speed:
+        return float(speed.group(1)) * _SCALE[speed.group(2)]
+    bandwidth = _BW.search(block)
+    return float(bandwidth.group(1)) * 1e3 if bandwidth else None
+
+
+def parse_show_interface(text: str) -> list[Reading]:
+    """Interface counters (raw, 64-bit), status and speed; a broken block is skipped."""
+    cleaned = normalise_output(text, "show interface")
+    check_not_error(cleaned, "show interface")
+    blocks = list(split_interface_blocks(cleaned))
+    if not blocks:
+        raise ParseError("show interface: no interface blocks")
+    return parse_blocks(blocks, parse_interface_block, "show interface")
+
+
+# ---------------------------------------------------------------- environment
+
+
+def parse_show_environment(text: str) -> list[Reading]:
+    """Power supplies, fans and temperatures (with major/minor thresholds)."""
+    result = ParseResult()
+    for record in _records("show environment", text):
+        try:
+            result.extend(_environment_row(record))
+        except ValueError as exc:
+            result.problems.append(f"show environment row {record}: {exc}")
+    return finish(result, "show environment")
+
+
+def _environment_row(record: Record) -> list[Reading]:
+    if record["power_supply"]:
+        sensor = f"PS {record['power_supply']}"
+        readings = rd.hw_status("power_supply", sensor, record["power_supply_status"])
+        output = number(record["power_supply_output"])
+        if output is not None:
+            readings.append(Reading("hw.power", output, {"sensor": sensor}))
+        return readings
+    if record["fan"]:
+        return rd.hw_status("fan", record["fan"], record["fan_status"])
+    if record["temperature_sensor"]:
+        return _temperature(record["temperature_module"], record["temperature_sensor"],
+                            record["temperature_current"], record["temperature_minor_thresh"],
+                            record["temperature_major_thresh"])
+    return []
+
+
+def _temperature(module: str, sensor: str, current: str, minor: str, major: str
+                 ) -> list[Reading]:
+    name = squash(f"Module {module} {sensor}")
+    return rd.temperature(name, number(current), degraded=number(minor), critical=number(major))
+
+
+def parse_show_environment_temperature(text: str) -> list[Reading]:
+    """Temperatures with major/minor thresholds from `show environment temperature`."""
+    result = ParseResult()
+    for record in _records("show environment temperature", text):
+        try:
+            result.extend(_temperature(record["module"], record["sensor"],
+                                       record["current_value"], record["minor_threshold"],
+                                       record["major_threshold"]))
+        except ValueError as exc:
+            result.problems.append(f"sensor {record['sensor']!r}: {exc}")
+    return finish(result, "show environment temperature")
+
+
+# ---------------------------------------------------------------- BGP
+
+_FAMILY = re.compile(r"address family (\S+ \S+)", re.IGNORECASE)
+
+
+def parse_show_ip_bgp_summary(text: str) -> list[Reading]:
+    """State and prefixes received of every neighbour of one VRF (default unless named)."""
+    family_match = _FAMILY.search(text)
+    family = family_match.group(1).lower() if family_match else "ipv4 unicast"
+    return _bgp(_records("show ip bgp summary", text), family, "show ip bgp summary")
+
+
+def parse_show_ip_bgp_summary_vrf_all(text: str) -> list[Reading]:
+    """State and prefixes received of every neighbour in every VRF."""
+    records = _records("show ip bgp summary vrf all", text)
+    return _bgp(records, None, "show ip bgp summary vrf all")
+
+
+def _bgp(records: list[Record], family: str | None, what: str) -> ParseResult:
+    result = ParseResult()
+    for record in records:
+        peer = record["bgp_neigh"]
+        try:
+            result.extend(bgp_neighbour(
+                peer, record["neigh_as"], record["state_pfxrcd"], vrf=record["vrf"],
+                family=family or record.get("address_family", "ipv4 unicast").lower(),
+            ))
+        except ValueError as exc:
+            result.problems.append(f"neighbour {peer}: {exc}")
+    return finish(result, what)
+
+
+PARSERS = {
+    "show processes cpu": parse_show_processes_cpu,
+    "show system resources": parse_show_system_resources,
+    "show version": parse_show_version,
+    "show interface": parse_show_interface,
+    "show environment": parse_show_environment,
+    "show environment temperature": parse_show_environment_temperature,
+    "show ip bgp summary": parse_show_ip_bgp_summary,
+    "show ip bgp summary vrf all": parse_show_ip_bgp_summary_vrf_all,
+}
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("cpu", "show processes cpu", parse_show_processes_cpu),
+    CommandSpec("memory", "show system resources", parse_show_system_resources),
+    CommandSpec("interfaces", "show interface", parse_show_interface),
+    CommandSpec("environment", "show environment", parse_show_environment),
+    CommandSpec("system", "show version", parse_show_version),
+    CommandSpec("bgp", "show ip bgp summary vrf all", parse_show_ip_bgp_summary_vrf_all),
+)
