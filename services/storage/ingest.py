@@ -36,6 +36,7 @@ class IngestRound:
     acked: int = 0
     terminated: int = 0
     samples: int = 0
+    redelivered: int = 0
 
 
 class MetricIngest:
@@ -108,7 +109,16 @@ class MetricIngest:
         for msg in good:
             await msg.ack()
         self._report_recovery()
-        return IngestRound(acked=len(good), terminated=len(msgs) - len(good), samples=samples)
+        redelivered = sum(1 for msg in msgs if msg.metadata.num_delivered > 1)
+        if redelivered:
+            # Expected after a crash or a failed write; the event ids keep them from duplicating.
+            log.info("%d of %d messages were redeliveries", redelivered, len(msgs))
+        return IngestRound(
+            acked=len(good),
+            terminated=len(msgs) - len(good),
+            samples=samples,
+            redelivered=redelivered,
+        )
 
     async def _fetch(self, stop: asyncio.Event | None) -> list[Msg]:
         fetch = asyncio.ensure_future(
