@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-
-import httpx
 
 from shared.bus import Bus
 from shared.errors import ConfigError
@@ -44,16 +43,17 @@ async def run_all(settings: NetvigilSettings, *, simulated_devices: int = 3) -> 
         setup = await Bus.connect(settings.nats, name="netvigil-up")
         await setup.ensure_streams(metrics_max_age_s=settings.nats.metrics_max_age_hours * 3600)
         await setup.close()
+        announce = functools.partial(_announce, settings)
         services: dict[str, ServiceRun] = {
-            "storage": storage_app.run, "collector": collector_app.run, "api": api_app.run,
+            "storage": storage_app.run,
+            "collector": collector_app.run,
+            "api": functools.partial(api_app.run, on_listening=announce),
         }
         tasks = [asyncio.create_task(_run_one(name, run, settings, stop), name=name)
                  for name, run in services.items()]
-        announcer = asyncio.create_task(_announce_when_ready(settings, stop))
         await stop.wait()
         log.info("stopping")
         results = await asyncio.gather(*tasks, return_exceptions=True)
-        announcer.cancel()
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
             raise failures[0]
@@ -96,18 +96,7 @@ async def _simulated_fleet(settings: NetvigilSettings, count: int) -> AsyncItera
         yield
 
 
-async def _announce_when_ready(settings: NetvigilSettings, stop: asyncio.Event) -> None:
-    base = f"http://{settings.api.host}:{settings.api.port}"
-    async with httpx.AsyncClient(timeout=2.0) as client:
-        for _ in range(300):
-            if stop.is_set():
-                return
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(f"{base}/healthz")).status_code == 200:
-                    break
-            await asyncio.sleep(0.2)
-        else:
-            return
+def _announce(settings: NetvigilSettings, base: str) -> None:
     log.info(
         "netvigil is up. API: %s/api/v1/metrics  devices: %s/api/v1/devices  docs: %s/docs  "
         "NATS: %s  (Ctrl-C stops everything)", base, base, base, settings.nats.url,

