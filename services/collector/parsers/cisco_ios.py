@@ -94,7 +94,7 @@ def parse_show_version(text: str) -> list[Reading]:
 
 _HEADER = re.compile(r"^(?P<name>\S+) is (?P<link>.+?), line protocol is (?P<proto>\S+)")
 _SPEED = re.compile(r"\b(\d+(?:\.\d+)?)\s*([KMG])b/s\b")
-_BW = re.compile(r"\bBW (\d+) Kbit")
+_BW = re.compile(r"\bBW (\d+) kbit", re.IGNORECASE)
 _FIELDS = {
     "in_packets": re.compile(r"(\d+) packets input"),
     "in_octets": re.compile(r"packets input, (\d+) bytes"),
@@ -126,13 +126,15 @@ def split_interface_blocks(text: str) -> Iterator[tuple[str, str]]:
         yield name, "\n".join(lines)
 
 
-def parse_interface_block(block: str) -> list[Reading]:
-    """Counters, status and speed of one `show interfaces` block."""
+def parse_interface_block(
+    block: str, fields: dict[str, re.Pattern[str]] = _FIELDS
+) -> list[Reading]:
+    """Counters, status and speed of one `show interfaces` block (IOS, or EOS's twin)."""
     header = _HEADER.match(block)
     if not header:
         raise ValueError(f"no 'line protocol' header in {block.splitlines()[0]!r}")
-    counters = {}
-    for field, pattern in _FIELDS.items():
+    counters: dict[str, float | None] = {}
+    for field, pattern in fields.items():
         match = pattern.search(block)
         counters[field] = number(match.group(1)) if match else None
     stats = rd.InterfaceStats(
@@ -140,7 +142,7 @@ def parse_interface_block(block: str) -> list[Reading]:
         oper_up=header["proto"].lower() == "up",
         admin_up=not header["link"].lower().startswith("administratively"),
         speed_bps=_speed(block),
-        **counters,
+        **counters,  # type: ignore[arg-type]  # keys are InterfaceStats counter fields
     )
     return rd.interface(stats)
 
