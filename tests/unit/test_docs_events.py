@@ -35,7 +35,7 @@ def test_events_doc_has_a_section_for_every_subject_family() -> None:
     documented = set(_sections())
     expected = {
         s.metrics("<device>"), s.device_status("<device>"), s.collection_error("<device>"),
-        s.rpc_storage("query"),
+        s.rpc_storage("query"), s.rpc_storage("stats"),
     }
     assert expected <= documented
     assert len(PAYLOADS) == len(expected)
@@ -45,7 +45,8 @@ def test_events_doc_has_a_section_for_every_subject_family() -> None:
 def test_events_doc_examples_validate_against_their_models(subject: str) -> None:
     text = _sections()[subject]
     models: list[type[BaseModel]] = [getattr(events, name) for name in _model_names(text)]
-    models += [events.MetricQueryResult, events.RpcErrorReply]  # replies shown in the RPC section
+    # reply models shown beside their requests
+    models += [events.MetricQueryResult, events.StorageStats, events.RpcErrorReply]
     examples = _examples(text)
     assert examples, f"no example payload under {subject}"
     for example in examples:
