@@ -29,10 +29,10 @@ class HostKeyStore:
         self.strict = strict
         self._lock = threading.Lock()  # asyncssh calls the check synchronously
 
-    def check(self, host: str, port: int, key: asyncssh.SSHKey) -> str | None:
-        """None when `key` is trusted for host:port, otherwise why it is not."""
+    def check(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> str | None:
+        """None when `key` is trusted for host (at IP `addr`) and port, else why it is not."""
         with self._lock:
-            trusted = self._trusted_keys(host, port)
+            trusted = self._trusted_keys(host, addr, port)
             fingerprint = key.get_fingerprint()
             if trusted and any(k == key for k in trusted):
                 return None
@@ -47,11 +47,11 @@ class HostKeyStore:
             self._record(host, port, key)
             return None
 
-    def _trusted_keys(self, host: str, port: int) -> list[asyncssh.SSHKey]:
+    def _trusted_keys(self, host: str, addr: str, port: int) -> list[asyncssh.SSHKey]:
         if not self.path.is_file():
             return []
         known = asyncssh.import_known_hosts(self.path.read_text())
-        found = known.match(host, host, None if port == 22 else port)
+        found = known.match(host, addr, None if port == 22 else port)
         return list(dict.fromkeys(found[0]))  # host and address may both match one line
 
     def _record(self, host: str, port: int, key: asyncssh.SSHKey) -> None:

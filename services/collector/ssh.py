@@ -35,15 +35,14 @@ _NO_TRUSTED_KEYS: tuple[list[asyncssh.SSHKey], list[asyncssh.SSHKey], list[async
 class _Client(asyncssh.SSHClient):
     """Checks the host key against the store and remembers why it refused one."""
 
-    def __init__(self, *, store: HostKeyStore, device: Device) -> None:
+    def __init__(self, *, store: HostKeyStore) -> None:
         self._store = store
-        self._device = device
         self.refusal: str | None = None
 
     def validate_host_public_key(
         self, host: str, addr: str, port: int, key: asyncssh.SSHKey
     ) -> bool:
-        self.refusal = self._store.check(self._device.host, self._device.port, key)
+        self.refusal = self._store.check(host, addr, port, key)
         return self.refusal is None
 
 
@@ -99,7 +98,7 @@ class DeviceSession:
         if self.connected:
             return
         await self.close()
-        client = _Client(store=self._host_keys, device=self.device)
+        client = _Client(store=self._host_keys)
         where = f"connect to {self.device.host}:{self.device.port}"
         with mapped_asyncssh_errors(self.device.name, what=where, client=client):
             self._conn = await asyncio.wait_for(self._open(client), self._connect_timeout)
