@@ -6,13 +6,13 @@ import asyncio
 import logging
 from contextlib import AsyncExitStack
 
-from shared.bus import Bus
-from shared.runner import run_service
-from shared.settings import NetvigilSettings
 from services.storage.ingest import MetricIngest
 from services.storage.rpc import serve_storage
 from services.storage.sqlite import SqliteStore
 from services.storage.store import MetricStore
+from shared.bus import Bus
+from shared.runner import run_service
+from shared.settings import NetvigilSettings
 
 log = logging.getLogger(__name__)
 

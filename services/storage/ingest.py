@@ -19,12 +19,12 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from pydantic import ValidationError
 
+from services.storage.store import MetricStore
 from shared.bus import Bus
 from shared.errors import StorageError
 from shared.events import MetricBatch
 from shared.settings import StorageSettings
 from shared.subjects import STREAM_METRICS
-from services.storage.store import MetricStore
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from nats.aio.subscription import Subscription
 
+from services.storage.store import MetricStore
 from shared.bus import Bus
 from shared.events import MetricQuery, StorageStats, StorageStatsQuery
 from shared.subjects import QUEUE_STORAGE
-from services.storage.store import MetricStore
 
 
 async def serve_storage(bus: Bus, store: MetricStore) -> list[Subscription]:

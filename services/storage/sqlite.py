@@ -19,9 +19,6 @@ from typing import Any
 
 import aiosqlite
 
-from shared.catalog import unit_of
-from shared.errors import StorageError
-from shared.events import MetricBatch, MetricPoint, MetricQuery, MetricQueryResult, StorageStats
 from services.storage.store import (
     SeriesInfo,
     canonical_attributes,
@@ -30,6 +27,9 @@ from services.storage.store import (
     time_bounds,
     to_millis,
 )
+from shared.catalog import unit_of
+from shared.errors import StorageError
+from shared.events import MetricBatch, MetricPoint, MetricQuery, MetricQueryResult, StorageStats
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ class SqliteStore:
         return fresh
 
     async def _series_id(self, key: SeriesKey, new_series: dict[SeriesKey, int]) -> int:
-        known = self._series_ids.get(key) or new_series.get(key)
+        known = self._series_ids.get(key, new_series.get(key))
         if known is not None:
             return known
         rows = await self._writer.execute_fetchall(
@@ -174,8 +174,9 @@ class SqliteStore:
             " ON CONFLICT DO UPDATE SET device = excluded.device RETURNING id",
             key,
         )
-        new_series[key] = rows[0][0]
-        return rows[0][0]
+        series_id = int(next(iter(rows))[0])
+        new_series[key] = series_id
+        return series_id
 
     async def query(self, query: MetricQuery) -> MetricQueryResult:
         """Return the points matching `query`, ordered by time then series."""
