@@ -30,7 +30,7 @@ def counter_delta(old: float, new: float, bits: int) -> float | None:
     if not wrapped:
         return None
     # Integer arithmetic keeps 64-bit counters exact; floats would lose the low bits.
-    return int(new) + modulus - int(old)
+    return float(int(new) + modulus - int(old))
 
 
 def series_key(metric: str, attributes: Mapping[str, str]) -> SeriesKey:

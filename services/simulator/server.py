@@ -13,6 +13,7 @@ import logging
 from typing import Protocol
 
 import asyncssh
+from pydantic import SecretStr
 
 from shared.inventory import Device, Platform
 
@@ -139,7 +140,7 @@ class SimulatedDevice:
         """The inventory entry that polls this device."""
         return Device(
             name=self.name, host=self.host, port=self.port, platform=self.platform,
-            username=self.username, password=self.password, poll_interval=poll_interval,
+            username=self.username, password=SecretStr(self.password), poll_interval=poll_interval,
             tags={"simulated": "true"},
         )
 

@@ -266,3 +266,30 @@ def _unit(match: re.Match[str]) -> float:
     amount, unit = match.groups()
     unit = unit.lower().rstrip("s") or "s"
     return float(amount) * _UNIT_SECONDS[unit]
+
+
+# ---------------------------------------------------------------- Junos wrappers
+
+_SECTION = re.compile(
+    r"^(?:-{10,}[ \t]*\n)?(?:node:[ \t]*(\S+)|([A-Za-z][\w\-]*\d+):)[ \t]*\n-{10,}[ \t]*$",
+    re.MULTILINE,
+)
+
+
+def split_sections(text: str) -> list[tuple[str | None, str]]:
+    """Split Junos multi-RE / multi-node output into (node, text) pairs.
+
+    Junos repeats a command's output per routing engine, cluster node or FPC under a
+    header such as "node0:", "fpc1:" or "re0:" over a dashed rule, or (Junos EVO)
+    "node: re0" between two rules. Output without such headers is one section, node None.
+    """
+    matches = list(_SECTION.finditer(text))
+    if not matches:
+        return [(None, text)]
+    sections: list[tuple[str | None, str]] = []
+    if text[: matches[0].start()].strip():
+        sections.append((None, text[: matches[0].start()]))
+    for match, following in zip(matches, [*matches[1:], None], strict=True):
+        end = following.start() if following else len(text)
+        sections.append((match.group(1) or match.group(2), text[match.end() : end]))
+    return sections

@@ -10,7 +10,6 @@ import math
 import random
 from dataclasses import dataclass
 
-from shared.inventory import Platform
 from services.simulator.vendors.state import (
     DAY_SECONDS,
     BgpPeerState,
@@ -19,6 +18,7 @@ from services.simulator.vendors.state import (
     InterfaceState,
     SensorState,
 )
+from shared.inventory import Platform
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

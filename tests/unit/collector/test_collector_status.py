@@ -84,11 +84,13 @@ def public_key() -> asyncssh.SSHKey:
 def test_host_key_store_records_first_key_and_refuses_another(tmp_path: Path) -> None:
     store = HostKeyStore(path=tmp_path / "known_hosts", strict=False)
     first, second = public_key(), public_key()
-    assert store.check("10.0.0.1", "10.0.0.1", 2222, first) is None  # first use: trusted and recorded
+    # first use: trusted and recorded
+    assert store.check("10.0.0.1", "10.0.0.1", 2222, first) is None
     assert store.check("10.0.0.1", "10.0.0.1", 2222, first) is None
     refusal = store.check("10.0.0.1", "10.0.0.1", 2222, second)
     assert refusal is not None and first.get_fingerprint() in refusal
-    assert store.check("10.0.0.1", "10.0.0.1", 2223, second) is None  # another port is another device
+    # another port is another device
+    assert store.check("10.0.0.1", "10.0.0.1", 2223, second) is None
     lines = (tmp_path / "known_hosts").read_text().splitlines()
     assert [line.split()[0] for line in lines] == ["[10.0.0.1]:2222", "[10.0.0.1]:2223"]
 

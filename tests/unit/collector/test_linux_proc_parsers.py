@@ -193,18 +193,21 @@ def test_parse_net_dev_reads_names_glued_to_colon_when_name_is_long(corpus: Path
     assert {r.counter_bits for r in readings} == {64}
 
 
+NET_DEV_HEADER = (
+    "Inter-|   Receive |  Transmit\n face |bytes packets errs drop|bytes packets errs drop\n"
+)
+
+
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
         ("lo: 1 2 3\n", "two-line '|' header"),  # header missing
         (
-            "Inter-|   Receive |  Transmit\n face |bytes packets errs drop|bytes packets errs drop\n"
-            "  lo: 1 2 3\n",
+            NET_DEV_HEADER + "  lo: 1 2 3\n",
             "line 3: expected 8 counters, got 3",
         ),  # truncated row
         (
-            "Inter-|   Receive |  Transmit\n face |bytes packets errs drop|bytes packets errs drop\n"
-            "  lo 1 2 3 4 5 6 7 8\n",
+            NET_DEV_HEADER + "  lo 1 2 3 4 5 6 7 8\n",
             "no 'name:' prefix",
         ),  # no colon after the name
     ],
@@ -243,7 +246,8 @@ def test_parse_df_matches_jc_when_reading_corpus(
     got = by_key(parse_df(read(corpus, JC / out)))
     for row in rows:  # type: ignore[attr-defined]
         attrs = {"mountpoint": row["mounted_on"], "device": row["filesystem"]}
-        used = got.get(("system.filesystem.usage", tuple(sorted({**attrs, "state": "used"}.items()))))
+        used_key = tuple(sorted({**attrs, "state": "used"}.items()))
+        used = got.get(("system.filesystem.usage", used_key))
         if row[size_key] == 0:
             assert used is None  # pseudo filesystems are skipped
             continue
