@@ -70,7 +70,7 @@ def show_processes_top_once(snap: DeviceSnapshot) -> str:
     lines = [
         f"top - {strftime_utc(snap.now, '%H:%M:%S')} up {_linux_up(snap.uptime_s)},  1 user,  "
         f"load average: {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}",
-        f"Tasks: 241 total,   1 running, 240 sleeping,   0 stopped,   0 zombie",
+        "Tasks: 241 total,   1 running, 240 sleeping,   0 stopped,   0 zombie",
         f"%Cpu(s): {user:4.1f} us, {system:4.1f} sy,  0.0 ni, {idle:4.1f} id,  0.0 wa,  0.0 hi,"
         "  0.0 si,  0.0 st",
         f"KiB Mem : {kib[0]:>8} total, {kib[1]:>8} used, {kib[2]:>8} free,   171340 buffers",
@@ -135,7 +135,7 @@ def _rate(bps: int) -> str:
     """EOS scales rates: '0 bps', '512 kbps', '1.31 Gbps'."""
     for unit, size in (("Gbps", 1e9), ("Mbps", 1e6), ("kbps", 1e3)):
         if bps >= size:
-            return f"{bps / size:.{3 - len(str(int(bps // size)))}f} {unit}".replace(". ", " ")
+            return f"{bps / size:.3g} {unit}"
     return f"{bps} bps"
 
 
