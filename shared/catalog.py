@@ -137,3 +137,20 @@ def unit_of(name: str) -> str:
     """Unit of a metric, or '' for a name outside the catalog."""
     spec = CATALOG.get(name)
     return spec.unit if spec else ""
+
+
+def markdown_table() -> str:
+    """The catalog as the Markdown table in docs/metrics.md (`python -m shared.catalog`)."""
+    rows = ["| metric | unit | kind | attributes | meaning |", "|---|---|---|---|---|"]
+    for spec in CATALOG.values():
+        attrs = ", ".join(f"`{a}`" for a in spec.attributes)
+        rows.append(
+            f"| `{spec.name}` | `{spec.unit}` | {spec.kind.value} | {attrs} | {spec.description} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(markdown_table())
