@@ -15,10 +15,12 @@ from pydantic import BaseModel
 
 from services.collector import app
 from services.collector.drivers.linux import LinuxDriver
+from services.collector.hostkeys import HostKeyStore
+from services.collector.ssh import DeviceSession
 from services.simulator import SimulatedFleet
 from services.simulator.linux import LinuxResponder
 from shared.bus import Bus
-from shared.errors import InventoryError
+from shared.errors import CommandRejected, InventoryError
 from shared.events import CollectionError, DeviceState, DeviceStatus, MetricBatch
 from shared.inventory import Device, Inventory, Platform, dump_inventory
 from shared.settings import CollectorSettings, NatsSettings, NetvigilSettings
@@ -246,3 +248,37 @@ async def test_collector_raises_inventory_error_when_field_is_bad(
     assert "device #2 ('web2')" in message and "field 'port'" in message
     assert "web1" not in message
     assert message in caplog.text
+
+
+async def test_collector_reconnects_without_outage_when_connection_drops(
+    tmp_path: Path, bus: Bus, nats_settings: NatsSettings, recorder: Recorder
+) -> None:
+    async with SimulatedFleet(count=1, poll_interval=1.0) as fleet:
+        settings = make_settings(tmp_path, nats_settings, fleet.inventory())
+        stop = asyncio.Event()
+        task = asyncio.create_task(app.run(settings, bus, stop))
+        try:
+            await recorder.wait_for(lambda: recorder.of(MetricBatch, "sim-linux-1") != [])
+            await fleet["sim-linux-1"].drop_connections()
+            await recorder.wait_for(lambda: len(recorder.of(MetricBatch, "sim-linux-1")) >= 3)
+        finally:
+            await stop_collector(task, stop)
+    assert recorder.statuses("sim-linux-1") == [DeviceState.UP]
+
+
+async def test_device_session_refuses_command_when_not_allow_listed(tmp_path: Path) -> None:
+    async with SimulatedFleet(count=1) as fleet:
+        [device] = fleet.inventory().devices
+        session = DeviceSession(
+            device=device, allowed_commands=LinuxDriver.allowed_commands(),
+            host_keys=HostKeyStore(path=tmp_path / "known_hosts", strict=False),
+            connect_timeout=3, command_timeout=3,
+        )
+        try:
+            await session.connect()
+            assert (await session.run("cat /proc/uptime")).count(" ") == 1
+            with pytest.raises(CommandRejected, match="not allow-listed"):
+                await session.run("cat /etc/shadow")
+        finally:
+            await session.close()
+        assert fleet["sim-linux-1"].commands_received == ["cat /proc/uptime"]
