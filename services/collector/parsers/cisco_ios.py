@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from services.collector.drivers.base import CommandSpec, Reading
 from services.collector.parsers import readings as rd
@@ -114,7 +115,7 @@ def split_interface_blocks(text: str) -> Iterator[tuple[str, str]]:
     A mangled header still starts its own block, so it is reported as broken instead of
     lending its counters to the interface above it.
     """
-    name, lines = "", []
+    name, lines = "", list[str]()
     for line in text.splitlines():
         if line[:1].strip():
             if lines:
@@ -133,7 +134,7 @@ def parse_interface_block(
     header = _HEADER.match(block)
     if not header:
         raise ValueError(f"no 'line protocol' header in {block.splitlines()[0]!r}")
-    counters: dict[str, float | None] = {}
+    counters: dict[str, Any] = {}  # InterfaceStats counter fields by name
     for field, pattern in fields.items():
         match = pattern.search(block)
         counters[field] = number(match.group(1)) if match else None
@@ -142,7 +143,7 @@ def parse_interface_block(
         oper_up=header["proto"].lower() == "up",
         admin_up=not header["link"].lower().startswith("administratively"),
         speed_bps=_speed(block),
-        **counters,  # type: ignore[arg-type]  # keys are InterfaceStats counter fields
+        **counters,
     )
     return rd.interface(stats)
 
@@ -230,12 +231,16 @@ def parse_show_ip_bgp_summary(text: str) -> list[Reading]:
     return finish(result, "show ip bgp summary")
 
 
-def bgp_neighbour(peer: str, asn: str, state_or_prefixes: str, **extra: str) -> list[Reading]:
+def bgp_neighbour(
+    peer: str, asn: str, state_or_prefixes: str, *, vrf: str = "default",
+    family: str = "ipv4 unicast",
+) -> list[Reading]:
     """Readings for a State/PfxRcd cell: a number means established with that many prefixes."""
     cell = state_or_prefixes.strip()
     if cell.isdigit():
-        return rd.bgp_peer(peer, "established", asn=asn, prefixes=float(cell), **extra)
-    return rd.bgp_peer(peer, cell, asn=asn, **extra)
+        return rd.bgp_peer(peer, "established", asn=asn, vrf=vrf, family=family,
+                           prefixes=float(cell))
+    return rd.bgp_peer(peer, cell, asn=asn, vrf=vrf, family=family)
 
 
 PARSERS = {

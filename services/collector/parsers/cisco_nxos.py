@@ -98,7 +98,7 @@ _SCALE = {"K": 1e3, "M": 1e6, "G": 1e9}
 
 def split_interface_blocks(text: str) -> Iterator[tuple[str, str]]:
     """(name, block) per interface; only an unindented 'X is ...' line starts a block."""
-    name, lines = "", []
+    name, lines = "", list[str]()
     for line in text.splitlines():
         header = _HEADER.match(line)
         if header and not line.startswith("admin state"):
@@ -207,13 +207,13 @@ def _environment_row(record: Record) -> list[Reading]:
     if record["fan"]:
         return rd.hw_status("fan", record["fan"], record["fan_status"])
     if record["temperature_sensor"]:
-        return _temperature(record["temperature_module"], record["temperature_sensor"],
+        return temperature_row(record["temperature_module"], record["temperature_sensor"],
                             record["temperature_current"], record["temperature_minor_thresh"],
                             record["temperature_major_thresh"])
     return []
 
 
-def _temperature(module: str, sensor: str, current: str, minor: str, major: str
+def temperature_row(module: str, sensor: str, current: str, minor: str, major: str
                  ) -> list[Reading]:
     name = squash(f"Module {module} {sensor}")
     return rd.temperature(name, number(current), degraded=number(minor), critical=number(major))
@@ -224,7 +224,7 @@ def parse_show_environment_temperature(text: str) -> list[Reading]:
     result = ParseResult()
     for record in _records("show environment temperature", text):
         try:
-            result.extend(_temperature(record["module"], record["sensor"],
+            result.extend(temperature_row(record["module"], record["sensor"],
                                        record["current_value"], record["minor_threshold"],
                                        record["major_threshold"]))
         except ValueError as exc:

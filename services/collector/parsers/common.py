@@ -293,3 +293,17 @@ def split_sections(text: str) -> list[tuple[str | None, str]]:
         end = following.start() if following else len(text)
         sections.append((match.group(1) or match.group(2), text[match.end() : end]))
     return sections
+
+
+SectionParser = Callable[[str, str | None], list[Reading]]
+
+
+def per_section(command: str, text: str, parse_one: SectionParser) -> ParseResult:
+    """Run `parse_one(section_text, node)` on each node's part; node is None when unwrapped."""
+    cleaned = normalise_output(text, command)
+    check_not_error(cleaned, command)
+    labelled = [
+        (node or "device", (body, node))
+        for node, body in split_sections(cleaned)
+    ]
+    return parse_blocks(labelled, lambda pair: parse_one(*pair), command)

@@ -34,7 +34,8 @@ _ABSENT = {"not present", "not inserted", "absent", "empty", "not installed", "n
 _DEGRADED = {"yellow", "warning", "minor", "check", "degraded", "alarm", "high"}
 _FAILED = {
     "failed", "fail", "failure", "bad", "red", "err-disable", "no input power", "off",
-    "shutdown", "critical", "fault", "faulty", "down", "major", "powered-down", "absent power",
+    "shutdown", "critical", "fault", "faulty", "down", "major", "powered-down", "power loss",
+    "input lost",
 }
 
 
@@ -59,10 +60,10 @@ def hw_state(text: str) -> str:
     return "unknown"
 
 
-def hw_status(kind: str, sensor: str, status: str, **extra: str) -> list[Reading]:
+def hw_status(kind: str, sensor: str, status: str) -> list[Reading]:
     """One `hw.status` reading per state for a fan or power supply ('fan', 'power_supply')."""
     current = hw_state(status)
-    attributes = {"type": kind, "sensor": sensor, **extra}
+    attributes = {"type": kind, "sensor": sensor}
     return [
         Reading("hw.status", 1.0 if state == current else 0.0, {**attributes, "state": state})
         for state in HW_STATES
@@ -75,10 +76,9 @@ def temperature(
     *,
     degraded: float | None = None,
     critical: float | None = None,
-    **extra: str,
 ) -> list[Reading]:
     """A temperature and its limits; a limit the device does not print is left out."""
-    attributes = {"sensor": sensor, **extra}
+    attributes = {"sensor": sensor}
     readings = []
     if celsius is not None:
         readings.append(Reading("hw.temperature", celsius, attributes))
@@ -92,10 +92,11 @@ def temperature(
 
 def bgp_peer(
     peer: str, state: str, *, asn: str, vrf: str = "default", family: str = "ipv4",
-    prefixes: float | None = None, **extra: str,
+    prefixes: float | None = None, node: str | None = None,
 ) -> list[Reading]:
     """State code of one BGP peer, and prefixes received when the device prints them."""
-    attributes = {"peer": peer, "peer.as": str(asplain(asn)), "vrf": vrf or "default", **extra}
+    attributes = {"peer": peer, "peer.as": str(asplain(asn)), "vrf": vrf or "default"}
+    attributes.update(_node(node))
     readings = [Reading("bgp.peer.state", float(bgp_state_code(state)), attributes)]
     if prefixes is not None:
         prefix_attributes = {**attributes, "family": family}
@@ -105,7 +106,8 @@ def bgp_peer(
 
 def cpu(
     *, now: float | None = None, one_minute: float | None = None,
-    five_minutes: float | None = None, fifteen_minutes: float | None = None, **extra: str,
+    five_minutes: float | None = None, fifteen_minutes: float | None = None,
+    node: str | None = None,
 ) -> list[Reading]:
     """CPU busy fractions (0..1): the latest sample and the device's own 1/5/15-minute means."""
     pairs = (
@@ -114,17 +116,17 @@ def cpu(
         ("system.cpu.utilization.5m", five_minutes),
         ("system.cpu.utilization.15m", fifteen_minutes),
     )
-    return [Reading(name, value, dict(extra)) for name, value in pairs if value is not None]
+    return [Reading(name, value, _node(node)) for name, value in pairs if value is not None]
 
 
 def memory(
     *, used: float, free: float, total: float | None = None, pool: str | None = None,
-    extra_states: dict[str, float] | None = None, **extra: str,
+    extra_states: dict[str, float] | None = None, node: str | None = None,
 ) -> list[Reading]:
     """Memory bytes by state: the main memory, or a secondary pool when `pool` is named."""
     states = {"used": used, "free": free, **(extra_states or {})}
     usage, limit = ("system.memory.usage", "system.memory.limit")
-    attributes = dict(extra)
+    attributes = _node(node)
     if pool is not None:
         usage, limit = ("memory.pool.usage", "memory.pool.limit")
         attributes["pool"] = pool
@@ -136,9 +138,14 @@ def memory(
     return readings
 
 
-def uptime(seconds: float, **extra: str) -> list[Reading]:
+def uptime(seconds: float, node: str | None = None) -> list[Reading]:
     """Seconds since the device (or one node of it) booted."""
-    return [Reading("system.uptime", seconds, dict(extra))]
+    return [Reading("system.uptime", seconds, _node(node))]
+
+
+def _node(node: str | None) -> dict[str, str]:
+    """The `node` attribute, present only when output came from several nodes or engines."""
+    return {"node": node} if node else {}
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,8 @@ import functools
 import io
 import os
 
-import textfsm
-from ntc_templates.parse import _get_template_dir
+import textfsm  # type: ignore[import-untyped]
+from ntc_templates.parse import _get_template_dir  # type: ignore[import-untyped]
 from textfsm import clitable
 
 from services.collector.parsers.common import check_not_error, normalise_output
