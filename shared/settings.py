@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import (
@@ -34,7 +35,12 @@ class NatsSettings(BaseModel):
 class StorageSettings(BaseModel):
     """Where metrics are kept and how ingest batches them."""
 
+    backend: Literal["sqlite", "postgres", "file"] = "sqlite"
     sqlite_path: Path | None = Field(default=None, description="default: <data_dir>/metrics.db")
+    postgres_dsn: str | None = Field(
+        default=None, description="e.g. postgresql://netvigil@db.example/metrics; backend postgres"
+    )
+    file_dir: Path | None = Field(default=None, description="default: <data_dir>/metrics")
     batch_messages: int = Field(default=100, ge=1, le=10_000)
     durable_name: str = "storage"
     ack_wait_s: float = Field(
@@ -79,6 +85,11 @@ class NetvigilSettings(BaseSettings):
     def sqlite_path(self) -> Path:
         """The metric database file."""
         return self.storage.sqlite_path or self.data_dir / "metrics.db"
+
+    @property
+    def metric_file_dir(self) -> Path:
+        """The directory of the file metric store's day directories."""
+        return self.storage.file_dir or self.data_dir / "metrics"
 
     @classmethod
     def settings_customise_sources(
