@@ -6,6 +6,9 @@
 | device_status(device) | stream EVENTS        | DeviceStatus      | collector -> api, alerting  |
 | collection_error(dev) | stream EVENTS        | CollectionError   | collector -> api, alerting  |
 | rpc_storage(verb)     | request/reply, queue | MetricQuery, ...  | api, analysis -> storage    |
+| collector_leases_bucket() | KV bucket        | device lease      | collector <-> collector     |
+| collector_members_bucket()| KV bucket        | collector heartbeat | collector <-> collector   |
+| rpc_collector(verb)   | request/reply        | PollFastRequest   | api, alerting -> collector  |
 
 Subjects are lowercase dot tokens under a configurable prefix (default `nv`); device
 names are validated by the inventory so they are always one safe token.
@@ -47,6 +50,18 @@ class Subjects:
         """Request/reply endpoint of the storage service."""
         return f"{self.prefix}.rpc.storage.{verb}"
 
+    def rpc_collector(self, verb: str) -> str:
+        """Request/reply endpoint of the collectors (each answers for its own devices)."""
+        return f"{self.prefix}.rpc.collector.{verb}"
+
+    def collector_leases_bucket(self) -> str:
+        """KV bucket of per-device poll leases shared by every collector (no dots allowed)."""
+        return f"{self.prefix}_collector_leases"
+
+    def collector_members_bucket(self) -> str:
+        """KV bucket where each live collector keeps a heartbeat."""
+        return f"{self.prefix}_collector_members"
+
     def stream_subjects(self) -> dict[str, list[str]]:
         """Subjects each JetStream stream captures."""
         p = self.prefix
@@ -64,4 +79,5 @@ PAYLOADS: dict[str, type[BaseModel]] = {
     "collection_error": events.CollectionError,
     "rpc_storage.query": events.MetricQuery,
     "rpc_storage.stats": events.StorageStatsQuery,
+    "rpc_collector.poll_fast": events.PollFastRequest,
 }
