@@ -102,9 +102,18 @@ BLOCK_ERRORS = (ValueError, KeyError, IndexError, TypeError, ParseError)
 def parse_blocks(
     blocks: Iterable[tuple[str, _T]], parse_one: Callable[[_T], list[Reading]], what: str
 ) -> ParseResult:
-    """Parse each (label, block) alone; a broken block becomes a problem, not a lost poll."""
+    """Parse each (label, block) alone; a broken block becomes a problem, not a lost poll.
+
+    A label seen before (one interface printed twice) keeps its first block: two values
+    for one series would make every later rate meaningless.
+    """
     result = ParseResult()
+    seen: set[str] = set()
     for label, block in blocks:
+        if label in seen:
+            result.problems.append(f"{what}: {label}: appears again; later block ignored")
+            continue
+        seen.add(label)
         try:
             result.extend(parse_one(block))
         except BLOCK_ERRORS as exc:
