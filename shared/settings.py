@@ -46,6 +46,22 @@ class StorageSettings(BaseModel):
     ack_wait_s: float = Field(
         default=30.0, gt=0, description="seconds before an unacked metric batch is redelivered"
     )
+    raw_retention_h: float = Field(default=48.0, gt=0, description="hours raw samples are kept")
+    rollup_1m_retention_d: float = Field(default=30.0, gt=0, description="days 1-minute rollups")
+    rollup_1h_retention_d: float = Field(default=400.0, gt=0, description="days 1-hour rollups")
+    max_db_bytes: int | None = Field(
+        default=None, ge=1_000_000, description="prune the oldest raw samples above this size"
+    )
+    maintenance_interval_s: float = Field(default=30.0, gt=0)
+    maintenance_chunk_rows: int = Field(
+        default=20_000, ge=100, le=1_000_000, description="rows per rollup/prune transaction"
+    )
+    query_max_series: int = Field(default=10_000, ge=1)
+    query_max_points: int = Field(
+        default=2_000_000, ge=1, description="samples one aggregate may read"
+    )
+    query_max_range_d: float = Field(default=400.0, gt=0)
+    query_timeout_s: float = Field(default=10.0, gt=0)
 
 
 class ApiSettings(BaseModel):

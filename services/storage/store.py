@@ -10,8 +10,17 @@ contract test suite can run against each of them:
 - A batch is identified by its `event_id`; writing the same event twice stores nothing
   the second time, and the record of ingested events commits with the samples.
 - Non-finite values (NaN, ±inf) are dropped: JSON cannot carry them back to a reader.
-- `query` returns points with `start <= ts < end`, ordered by time and then by series,
-  at most `limit` of them, and says whether the limit cut the result.
+- `query` returns points with `start <= ts < end`, ordered by time and then by series
+  (`order=desc` reverses both), at most `limit` of them, and says whether the limit cut the
+  result. `next_cursor` (from `services.storage.pagination`) continues after the last point
+  returned: keyset on (ts, series id), so rows arriving meanwhile are never skipped twice
+  or repeated.
+- `latest=True` returns the newest point of each matching series (ordered by series).
+- `aggregate` folds samples per group and bucket with `services.storage.aggregate`;
+  `resolution` says whether raw samples or rollups answered (see `choose_resolution`).
+- Limits (`QueryLimits`) are refused with `QueryError` (a 400), never a 500 or a hang.
+- `maintain(now=...)` builds 1-minute and 1-hour rollups (min, max, sum, count, last) of
+  complete buckets, then prunes by the `RetentionPolicy`, in small transactions.
 """
 
 from __future__ import annotations
@@ -28,6 +37,40 @@ from shared.events import MetricBatch, MetricQuery, MetricQueryResult, MetricSam
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueryLimits:
+    """What one query may cost before it is refused with a precise QueryError."""
+
+    max_series: int = 10_000
+    max_points: int = 2_000_000
+    max_range: timedelta = timedelta(days=400)
+    timeout_s: float = 10.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetentionPolicy:
+    """How long each resolution is kept, and the size cap that prunes oldest raw data first."""
+
+    raw: timedelta = timedelta(hours=48)
+    minute: timedelta = timedelta(days=30)
+    hour: timedelta = timedelta(days=400)
+    events: timedelta = timedelta(hours=25)
+    max_bytes: int | None = None
+    chunk_rows: int = 20_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MaintenanceReport:
+    """What one maintenance pass did."""
+
+    rolled_1m: int = 0
+    rolled_1h: int = 0
+    pruned_raw: int = 0
+    pruned_1m: int = 0
+    pruned_1h: int = 0
+    pruned_events: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +101,11 @@ class MetricStore(Protocol):
         ...
 
     async def stats(self) -> StorageStats:
-        """Count series, samples and events, and give the time span held."""
+        """Count series, samples, events and rollup rows; give the time span and disk size."""
+        ...
+
+    async def maintain(self, *, now: datetime) -> MaintenanceReport:
+        """Roll up complete buckets before `now`, then prune by the retention policy."""
         ...
 
     async def close(self) -> None:

@@ -1,0 +1,209 @@
+"""Query planning shared by every backend: series matching, limits, resolution and grouping.
+
+A backend resolves the matching series (`SeriesRef`), fetches their samples or rollups for
+the planned resolution, and hands them to `build_rows`, which groups, buckets, folds,
+sorts and cuts to `limit`. Attribute regexes are anchored (the whole value must match,
+as in Prometheus); globs use shell rules (`*`, `?`, `[abc]`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.storage.aggregate import Rollup, Sample, Values, bucket_start, fold_rollups, fold_samples
+from services.storage.store import QueryLimits, from_millis
+from shared.errors import QueryError
+from shared.events import (
+    AggregateRow,
+    AggregateSpec,
+    AttributeMatch,
+    MetricQuery,
+    Resolution,
+    SortOrder,
+)
+
+STEP_MS = {Resolution.MINUTE: 60_000, Resolution.HOUR: 3_600_000}
+_FINEST_FIRST = (Resolution.RAW, Resolution.MINUTE, Resolution.HOUR)
+
+Predicate = Callable[[str], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesRef:
+    """A stored series with its backend id."""
+
+    id: int
+    device: str
+    metric: str
+    attributes: Mapping[str, str]
+
+
+class SeriesMatcher:
+    """Decides whether a series matches a query's device, metric and attribute filters."""
+
+    def __init__(self, query: MetricQuery) -> None:
+        self.devices = _names(query.device, query.devices)
+        self.metrics = _names(query.metric, query.metrics)
+        self._tests: list[tuple[str, Predicate]] = [
+            (key, _equals(value)) for key, value in sorted(query.attributes.items())
+        ]
+        for index, f in enumerate(query.attribute_filters):
+            self._tests.append((f.key, _predicate(index, f.match, f.key, f.value)))
+
+    def __call__(self, series: SeriesRef) -> bool:
+        """True when the series passes every filter."""
+        if self.devices is not None and series.device not in self.devices:
+            return False
+        if self.metrics is not None and series.metric not in self.metrics:
+            return False
+        for key, test in self._tests:
+            value = series.attributes.get(key)
+            if value is None or not test(value):
+                return False
+        return True
+
+
+def _names(one: str | None, many: Sequence[str]) -> frozenset[str] | None:
+    wanted = set(many) | ({one} if one is not None else set())
+    return frozenset(wanted) if wanted else None
+
+
+def _equals(expected: str) -> Predicate:
+    return lambda value: value == expected
+
+
+def _predicate(index: int, match: AttributeMatch, key: str, pattern: str) -> Predicate:
+    if match is AttributeMatch.EXACT:
+        return _equals(pattern)
+    if match is AttributeMatch.GLOB:
+        return lambda value: fnmatch.fnmatchcase(value, pattern)
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise QueryError(
+            f"attribute_filters[{index}] ({key}): invalid regular expression {pattern!r}: {exc}"
+        ) from exc
+    return lambda value: compiled.fullmatch(value) is not None
+
+
+def check_limits(
+    query: MetricQuery, series: Sequence[SeriesRef], limits: QueryLimits
+) -> None:
+    """Refuse a query whose range or series count is over the limits."""
+    if query.start is not None and query.end is not None:
+        if query.end - query.start > limits.max_range:
+            raise QueryError(
+                f"time range {query.end - query.start} is longer than the maximum "
+                f"{limits.max_range}; narrow 'start'/'end'"
+            )
+    if len(series) > limits.max_series:
+        raise QueryError(
+            f"query matches {len(series)} series, more than the maximum {limits.max_series}; "
+            "add device, metric or attribute filters"
+        )
+
+
+def too_many_points(limits: QueryLimits, resolution: Resolution) -> QueryError:
+    """The error for an aggregate that would read more than `limits.max_points` rows."""
+    return QueryError(
+        f"query would read more than {limits.max_points} {resolution.value} rows; narrow the "
+        "range or the series, or use a bucket of 60 s or more so rollups answer"
+    )
+
+
+def choose_resolution(
+    spec: AggregateSpec, start: int | None, covered_from: Mapping[Resolution, int | None]
+) -> Resolution:
+    """The finest resolution that still holds data back to `start` and fits the bucket.
+
+    `covered_from[r]` is the oldest time still complete at resolution r (None: nothing was
+    ever pruned). A rollup can answer only when the bucket is a multiple of its step.
+    """
+    if spec.resolution is not Resolution.AUTO:
+        _check_bucket_fits(spec, spec.resolution)
+        return spec.resolution
+    usable = [r for r in _FINEST_FIRST if _bucket_fits(spec, r)]
+    for resolution in usable:
+        floor = covered_from.get(resolution)
+        if floor is None or (start is not None and start >= floor):
+            return resolution
+    return usable[-1]
+
+
+def _bucket_fits(spec: AggregateSpec, resolution: Resolution) -> bool:
+    step = STEP_MS.get(resolution)
+    return step is None or spec.bucket_s is None or (spec.bucket_s * 1000) % step == 0
+
+
+def _check_bucket_fits(spec: AggregateSpec, resolution: Resolution) -> None:
+    if not _bucket_fits(spec, resolution):
+        raise QueryError(
+            f"bucket_s={spec.bucket_s} is not a multiple of the {resolution.value} rollup step"
+        )
+
+
+def group_of(spec: AggregateSpec, series: SeriesRef) -> dict[str, str]:
+    """The group labels of a series: per series by default, else the `group_by` names."""
+    if spec.group_by is None:
+        return {"device": series.device, "metric": series.metric, **series.attributes}
+    fields = {"device": series.device, "metric": series.metric}
+    return {name: fields.get(name, series.attributes.get(name, "")) for name in spec.group_by}
+
+
+def build_rows(
+    spec: AggregateSpec,
+    series: Sequence[SeriesRef],
+    data: Mapping[int, Sequence[Sample]] | Mapping[int, Sequence[Rollup]],
+    *,
+    raw: bool,
+    limit: int,
+) -> tuple[list[AggregateRow], bool]:
+    """Group, bucket and fold the fetched data; sort and cut to `limit` (top-k)."""
+    bucket_ms = spec.bucket_s * 1000 if spec.bucket_s else None
+    cells: dict[tuple[tuple[tuple[str, str], ...], int | None], list[Sequence]] = {}  # type: ignore[type-arg]
+    for ref in series:
+        key = tuple(group_of(spec, ref).items())
+        for bucket, part in _split(data.get(ref.id, ()), bucket_ms, raw=raw).items():
+            cells.setdefault((key, bucket), []).append(part)
+    rows = [
+        AggregateRow(group=dict(key), bucket=from_millis(b) if b is not None else None,
+                     values=_fold(parts, spec, raw=raw))
+        for (key, b), parts in cells.items()
+    ]
+    rows.sort(key=_sort_key(spec))
+    return rows[:limit], len(rows) > limit
+
+
+def _split(items: Sequence, bucket_ms: int | None, *, raw: bool) -> dict[int | None, list]:  # type: ignore[type-arg]
+    if bucket_ms is None:
+        return {None: list(items)} if items else {}
+    out: dict[int | None, list] = {}  # type: ignore[type-arg]
+    for item in items:
+        ts = item[0] if raw else item.start
+        out.setdefault(bucket_start(ts, bucket_ms), []).append(item)
+    return out
+
+
+def _fold(parts: list[Sequence], spec: AggregateSpec, *, raw: bool) -> Values:  # type: ignore[type-arg]
+    return fold_samples(parts, spec.functions) if raw else fold_rollups(parts, spec.functions)
+
+
+def _sort_key(spec: AggregateSpec) -> Callable[[AggregateRow], tuple]:  # type: ignore[type-arg]
+    def by_group(row: AggregateRow) -> tuple:  # type: ignore[type-arg]
+        return (sorted(row.group.items()), row.bucket or datetime.min)
+
+    if spec.sort_by is None:
+        return by_group
+    sign = -1.0 if spec.order is SortOrder.DESC else 1.0
+    fn = spec.sort_by
+
+    def by_value(row: AggregateRow) -> tuple:  # type: ignore[type-arg]
+        value = row.values.get(fn)
+        # Undefined values sort last in either order.
+        return (value is None, sign * value if value is not None else 0.0, by_group(row))
+
+    return by_value
