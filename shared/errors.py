@@ -8,6 +8,9 @@
     │   ├── DeviceTimeout      (Retryable) connect, login or command exceeded its deadline
     │   ├── AuthFailed         credentials refused; never retried quickly
     │   ├── HostKeyMismatch    the device's host key is not the recorded one
+    │   ├── AlgorithmMismatch  no SSH algorithm both sides accept (legacy-only device)
+    │   ├── DeviceOverloaded   (Retryable) the device says it is too busy to answer
+    │   ├── CircuitOpen        too many recent failures: no attempt is made for a while
     │   ├── CommandRejected    the device answered with an error, or the command is not allowed
     │   └── ParseError         output did not have the expected shape
     ├── BusError               NATS trouble
@@ -62,6 +65,18 @@ class AuthFailed(DeviceError):
 
 class HostKeyMismatch(DeviceError):
     """The device presented a host key we do not trust."""
+
+
+class AlgorithmMismatch(DeviceError):
+    """Key exchange failed: the device and we share no acceptable algorithm."""
+
+
+class DeviceOverloaded(DeviceError, Retryable):
+    """The device refused work because it is busy (sessions exhausted, fork failed)."""
+
+
+class CircuitOpen(DeviceError):
+    """A circuit breaker is open, so no connection or login was attempted."""
 
 
 class CommandRejected(DeviceError):

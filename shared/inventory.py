@@ -10,6 +10,8 @@
         platform: linux
         username: monitor
         password: secret          # or key_file: ~/.ssh/id_ed25519
+                                  # or password_encrypted: "nv1:..." (see docs/collector.md)
+        legacy_algorithms: false  # true allows diffie-hellman-group1-sha1, aes128-cbc, ssh-rsa
         poll_interval: 30
         tags: {site: lab, role: server}
 
@@ -51,14 +53,21 @@ class Device(BaseModel):
     platform: Platform
     username: str = Field(min_length=1)
     password: SecretStr | None = None
+    password_encrypted: SecretStr | None = Field(default=None, description="'nv1:' + Fernet")
     key_file: Path | None = None
     poll_interval: float = Field(default=30.0, ge=1.0, le=86_400)
     tags: dict[str, str] = Field(default_factory=dict)
+    legacy_algorithms: bool = False
 
     @model_validator(mode="after")
     def _needs_a_credential(self) -> Device:
-        if self.password is None and self.key_file is None:
-            raise ValueError("needs a password or a key_file")
+        if self.password is None and self.key_file is None and self.password_encrypted is None:
+            raise ValueError("needs a password, a password_encrypted or a key_file")
+        if self.password is not None and self.password_encrypted is not None:
+            raise ValueError("give either password or password_encrypted, not both")
+        encrypted = self.password_encrypted
+        if encrypted is not None and not encrypted.get_secret_value().startswith("nv1:"):
+            raise ValueError("password_encrypted must start with 'nv1:'")
         return self
 
 
@@ -120,6 +129,8 @@ def dump_inventory(inventory: Inventory) -> str:
         row = device.model_dump(mode="json", exclude_none=True)
         if device.password is not None:
             row["password"] = device.password.get_secret_value()
+        if device.password_encrypted is not None:
+            row["password_encrypted"] = device.password_encrypted.get_secret_value()
         rows.append(row)
     return yaml.safe_dump({"devices": rows}, sort_keys=False)
 

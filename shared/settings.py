@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -71,6 +71,32 @@ class ApiSettings(BaseModel):
     port: int = Field(default=8000, ge=0, le=65535)
 
 
+class RetrySettings(BaseModel):
+    """When to try a device again after a failed poll."""
+
+    strategy: Literal["exponential", "fixed"] = "exponential"
+    initial_s: float | None = Field(default=None, gt=0, description="default: poll interval")
+    max_s: float = Field(default=300.0, gt=0)
+    multiplier: float = Field(default=2.0, ge=1.0)
+    jitter: float = Field(default=0.2, ge=0, le=1, description="+/- share of each delay")
+    auth_retry_s: float = Field(default=300.0, gt=0, description="wait after refused login")
+    auth_attempts_per_hour: int = Field(
+        default=2, ge=1, description="login attempts per device per hour once one was refused"
+    )
+
+
+class BreakerSettings(BaseModel):
+    """Circuit breakers per device and per credential set."""
+
+    device_failures: int = Field(default=5, ge=1, description="failed polls in a row to open")
+    device_open_s: float = Field(default=120.0, gt=0)
+    credential_failures: int = Field(
+        default=3, ge=1, description="refused logins with one credential set to open"
+    )
+    credential_window_s: float = Field(default=3600.0, gt=0)
+    credential_open_s: float = Field(default=900.0, gt=0)
+
+
 class CollectorSettings(BaseModel):
     """How devices are polled."""
 
@@ -81,6 +107,21 @@ class CollectorSettings(BaseModel):
     known_hosts: Path | None = Field(
         default=None, description="known_hosts to verify against; default trust-on-first-use"
     )
+    poll_timeout_share: float = Field(
+        default=0.9, gt=0, le=1, description="a whole poll's deadline, as a share of its interval"
+    )
+    commands_per_second: float = Field(default=100.0, gt=0, description="all devices together")
+    keepalive_interval: float = Field(default=30.0, gt=0)
+    keepalive_count_max: int = Field(default=3, ge=1)
+    max_session_age: float = Field(default=3600.0, gt=0, description="reconnect after this")
+    slow_poll_share: float = Field(
+        default=0.5, gt=0, le=1, description="a poll longer than this share of its interval is slow"
+    )
+    max_backoff_factor: float = Field(default=8.0, ge=1, description="slow devices: interval cap")
+    poll_fast_max_s: float = Field(default=3600.0, gt=0)
+    audit_commands: bool = Field(default=True, description="<data_dir>/audit/commands.jsonl")
+    retry: RetrySettings = RetrySettings()
+    breaker: BreakerSettings = BreakerSettings()
 
 
 class NetvigilSettings(BaseSettings):
@@ -92,6 +133,10 @@ class NetvigilSettings(BaseSettings):
 
     data_dir: Path = Path("data")
     log_level: str = "INFO"
+    secret_key: SecretStr | None = Field(
+        default=None, description="Fernet key for encrypted device passwords (NETVIGIL_SECRET_KEY)"
+    )
+    secret_key_file: Path | None = Field(default=None, description="file holding that key")
     nats: NatsSettings = NatsSettings()
     storage: StorageSettings = StorageSettings()
     api: ApiSettings = ApiSettings()

@@ -35,7 +35,7 @@ def test_events_doc_has_a_section_for_every_subject_family() -> None:
     documented = set(_sections())
     expected = {
         s.metrics("<device>"), s.device_status("<device>"), s.collection_error("<device>"),
-        s.rpc_storage("query"), s.rpc_storage("stats"),
+        s.rpc_storage("query"), s.rpc_storage("stats"), s.rpc_collector("poll_fast"),
     }
     assert expected <= documented
     assert len(PAYLOADS) == len(expected)
