@@ -3,11 +3,14 @@
 The platform-specific part is a `Responder` (see `linux.py`); this module only does SSH:
 password login, one exec request per command, `sh: 1: X: not found` with exit status 127
 for commands the responder does not know, and hooks tests use (rotate the host key, drop
-every connection, list the commands received).
+every connection, list the commands received, count logins and connections, make commands
+hang, answer slowly or report overload, offer only legacy SSH algorithms).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import logging
 from typing import Protocol
@@ -18,6 +21,16 @@ from pydantic import SecretStr
 from shared.inventory import Device, Platform
 
 log = logging.getLogger(__name__)
+
+# What an old SSH stack offers: nothing a current client enables by default.
+LEGACY_ALGORITHMS = {
+    "kex_algs": ["diffie-hellman-group1-sha1"],
+    "encryption_algs": ["aes128-cbc"],
+    "mac_algs": ["hmac-sha1"],
+    "signature_algs": ["ssh-rsa"],
+}
+# What a Linux shell prints when it cannot fork: the device is overloaded.
+BUSY_MESSAGE = "sh: fork: retry: Resource temporarily unavailable\n"
 
 
 class Responder(Protocol):
@@ -38,6 +51,7 @@ class _SshServer(asyncssh.SSHServer):
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self._conn = conn
         self._device._connections.add(conn)
+        self._device.connections_made += 1
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._conn is not None:
@@ -50,6 +64,7 @@ class _SshServer(asyncssh.SSHServer):
         return True
 
     def validate_password(self, username: str, password: str) -> bool:
+        self._device.login_attempts += 1
         return self._device.accepts(username, password)
 
 
@@ -67,6 +82,7 @@ class SimulatedDevice:
         refuse_auth: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
+        legacy_only: bool = False,
     ) -> None:
         self.name = name
         self.platform = platform
@@ -76,10 +92,21 @@ class SimulatedDevice:
         self.refuse_auth = refuse_auth
         self.host = host
         self._requested_port = port
-        self._host_key = asyncssh.generate_private_key("ssh-ed25519")
+        self.legacy_only = legacy_only
+        self._host_key = _host_key(legacy_only)
         self._acceptor: asyncssh.SSHAcceptor | None = None
         self._connections: set[asyncssh.SSHServerConnection] = set()
         self.commands_received: list[str] = []
+        self.login_attempts = 0  # password checks, successful or not
+        self.connections_made = 0
+        self.hang_commands: set[str] = set()  # never answered until the client gives up
+        self.command_delay = 0.0  # seconds before every answer
+        self.busy = False  # every command fails as when the device cannot fork
+
+    @property
+    def open_connections(self) -> int:
+        """Client connections open right now, as the device sees them."""
+        return len(self._connections)
 
     @property
     def port(self) -> int:
@@ -109,6 +136,7 @@ class SimulatedDevice:
             server_host_keys=[self._host_key],
             process_factory=self._handle,
             reuse_address=True,
+            **(LEGACY_ALGORITHMS if self.legacy_only else {}),  # type: ignore[arg-type]
         )
         self._requested_port = self._acceptor.get_port()  # a restart keeps the same port
         log.debug("simulated %s %s listening on %s:%s", self.platform, self.name,
@@ -132,7 +160,7 @@ class SimulatedDevice:
 
     def rotate_host_key(self) -> None:
         """Present a new host key to new connections (an impostor or a reinstalled device)."""
-        self._host_key = asyncssh.generate_private_key("ssh-ed25519")
+        self._host_key = _host_key(self.legacy_only)
         if self._acceptor is not None:
             self._acceptor.update(server_host_keys=[self._host_key])
 
@@ -151,6 +179,8 @@ class SimulatedDevice:
             process.exit(1)
             return
         self.commands_received.append(command)
+        if await self._delay_or_refuse(process, command):
+            return
         output = self.responder.respond(command)
         if output is None:
             word = command.split()[0] if command.split() else command
@@ -159,3 +189,24 @@ class SimulatedDevice:
             return
         process.stdout.write(output)
         process.exit(0)
+
+    async def _delay_or_refuse(self, process: asyncssh.SSHServerProcess[str], command: str) -> bool:
+        """Apply the hang, slow and busy scenarios; True when the command got no output."""
+        if command in self.hang_commands:
+            with contextlib.suppress(asyncssh.Error, OSError):
+                await process.stdin.read()  # returns once the client closes the channel
+            return True
+        if self.command_delay:
+            await asyncio.sleep(self.command_delay)
+        if self.busy:
+            process.stderr.write(BUSY_MESSAGE)
+            process.exit(254)
+            return True
+        return False
+
+
+def _host_key(legacy: bool) -> asyncssh.SSHKey:
+    """An RSA key for a legacy device (ssh-rsa signatures), else ed25519."""
+    if legacy:
+        return asyncssh.generate_private_key("ssh-rsa", key_size=2048)
+    return asyncssh.generate_private_key("ssh-ed25519")
