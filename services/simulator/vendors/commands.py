@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-from shared.inventory import Platform
 from services.simulator.vendors import render_eos as eos
 from services.simulator.vendors import render_eos_json as eos_json
 from services.simulator.vendors import render_ios as ios
@@ -15,6 +14,7 @@ from services.simulator.vendors import render_junos_json as junos_json
 from services.simulator.vendors import render_nxos as nxos
 from services.simulator.vendors import render_nxos_json as nxos_json
 from services.simulator.vendors.snapshot import DeviceSnapshot
+from shared.inventory import Platform
 
 Renderer = Callable[[DeviceSnapshot], str]
 

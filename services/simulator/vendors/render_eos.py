@@ -80,8 +80,9 @@ def show_processes_top_once(snap: DeviceSnapshot) -> str:
     ]
     for pid, user_name, name, share in TOP_PROCESSES:
         minutes = snap.uptime_s * share / 600
-        lines.append(f"{pid:>5} {user_name:<8}  20   0  {512 + pid // 10:>5}m  {120 + pid % 97:>4}m"
-                     f"  {40 + pid % 31:>4}m S {snap.cpu.five_sec * share:>5.1f}  {share * 10:>3.1f}"
+        memory = f"{512 + pid // 10:>5}m  {120 + pid % 97:>4}m  {40 + pid % 31:>4}m"
+        lines.append(f"{pid:>5} {user_name:<8}  20   0  {memory} S "
+                     f"{snap.cpu.five_sec * share:>5.1f}  {share * 10:>3.1f}"
                      f" {int(minutes):>6}:{minutes % 1 * 60:05.2f} {name}")
     return _join(lines)
 

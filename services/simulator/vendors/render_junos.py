@@ -62,7 +62,7 @@ def show_chassis_routing_engine(snap: DeviceSnapshot) -> str:
     lines += [
         "    Model                          RE-S-2X00x6",
         f"    Serial ID                      {snap.serial}",
-        f"    Start time                     {strftime_utc(snap.boot_time, '%Y-%m-%d %H:%M:%S UTC')}",
+        f"    Start time                     {_stamp(snap.boot_time)}",
         f"    Uptime                         {junos_uptime(snap.uptime_s)}",
         "    Last reboot reason             Router rebooted after a normal shutdown.",
         "    Load averages:                 1 minute   5 minute  15 minute",
@@ -96,11 +96,12 @@ def _physical(snap: DeviceSnapshot, i: InterfaceView, extensive: bool) -> str:
         f"Speed: {_speed(i.speed_mbps)}, BPDU Error: None, Loop Detect PDU Error: None,",
         "  Flow control: Enabled, Auto-negotiation: Disabled",
         "  Device flags   : Present Running" + ("" if i.oper_up else " Down"),
-        "  Interface flags: SNMP-Traps Internal: 0x4000" + ("" if i.oper_up else " Link-Layer-Down"),
+        "  Interface flags: SNMP-Traps Internal: 0x4000"
+        + ("" if i.oper_up else " Link-Layer-Down"),
         "  Link flags     : None",
         "  CoS queues     : 8 supported, 8 maximum usable queues",
         f"  Current address: {mac}, Hardware address: {mac}",
-        f"  Last flapped   : {strftime_utc(flapped, '%Y-%m-%d %H:%M:%S UTC')} "
+        f"  Last flapped   : {_stamp(flapped)} "
         f"({junos_elapsed(int(i.flapped_seconds_ago))} ago)",
     ]
     if extensive:
@@ -120,7 +121,7 @@ def _statistics(snap: DeviceSnapshot, i: InterfaceView) -> list[str]:
     return [
         "  Statistics last cleared: "
         + ("Never" if cleared is None else
-           f"{strftime_utc(snap.now - cleared, '%Y-%m-%d %H:%M:%S UTC')}"
+           f"{_stamp(snap.now - cleared)}"
            f" ({junos_elapsed(cleared)} ago)"),
         "  Traffic statistics:",
         f"   Input  bytes  : {i.in_octets:>20} {i.in_rate_bps:>20} bps",
@@ -170,7 +171,8 @@ def show_chassis_environment(snap: DeviceSnapshot) -> str:
     """`show chassis environment`: Temp, Fans and Power classes."""
     lines = ["Class Item                           Status     Measurement"]
     for n, s in enumerate(snap.sensors):
-        lines.append(f"{'Temp' if n == 0 else '':<5} {s.name:<30} {temperature_status(s.status):<10} "
+        status = temperature_status(s.status)
+        lines.append(f"{'Temp' if n == 0 else '':<5} {s.name:<30} {status:<10} "
                      f"{round(s.celsius)} degrees C / {fahrenheit(s.celsius)} degrees F")
     for n, f in enumerate(snap.fans):
         measure = "Spinning at normal speed" if f.ok else ""
@@ -197,6 +199,10 @@ def show_bgp_summary(snap: DeviceSnapshot) -> str:
         if p.established:
             lines.append(f"  inet.0: {p.prefixes}/{p.prefixes}/{p.prefixes}/0")
     return _join(lines)
+
+
+def _stamp(epoch: float) -> str:
+    return strftime_utc(epoch, "%Y-%m-%d %H:%M:%S UTC")
 
 
 def _join(lines: list[str]) -> str:

@@ -117,6 +117,6 @@ async def start_vendor_device(
         process_factory=lambda process: VendorShell(device=device, process=process).run(),
         line_editor=False,
         encoding="utf-8",
-        **options,  # type: ignore[arg-type]
+        **options,
     )
     return VendorDeviceHandle(device=device, acceptor=acceptor, connections=connections)

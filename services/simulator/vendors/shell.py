@@ -101,7 +101,8 @@ class VendorShell:
                 return
             output = await self._respond(command)
             if output:
-                await self._page(output, force_off=command.endswith(self._device.dialect.no_more_suffix))
+                no_more = command.endswith(self._device.dialect.no_more_suffix)
+                await self._page(output, force_off=no_more)
 
     async def _respond(self, command: str) -> str | None:
         """Apply scenarios and the dialect; None means the session must end now."""

@@ -1,4 +1,4 @@
-"""Render a snapshot, parse it with ntc-templates (an independent parser), compare to the snapshot."""
+"""Render a snapshot, parse it with ntc-templates (an independent parser), compare values."""
 
 from __future__ import annotations
 
