@@ -1,16 +1,24 @@
-"""The collector service: one DevicePoller task per inventory device."""
+"""The collector service: polls its share of the inventory, one DevicePoller per device.
+
+Any number of collector processes may run against the same bus: they split the devices
+through per-device leases in a KV bucket (see `assignment_loop.py`); a single collector
+simply holds every lease.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
+from services.collector.assignment_loop import SharedPolling
 from services.collector.drivers.registry import DRIVERS
 from services.collector.hostkeys import HostKeyStore
+from services.collector.leases import LeaseTable, open_bucket
+from services.collector.membership import BUCKET_TTL_S, Membership, new_collector_id
 from services.collector.poller import DevicePoller
 from shared.bus import Bus
 from shared.errors import ConfigError, InventoryError
-from shared.inventory import Inventory, load_inventory
+from shared.inventory import Device, Inventory, load_inventory
 from shared.runner import run_service
 from shared.settings import NetvigilSettings
 
@@ -41,22 +49,46 @@ def host_key_store(settings: NetvigilSettings) -> HostKeyStore:
 
 
 async def run_inventory(
-    inventory: Inventory, settings: NetvigilSettings, bus: Bus, stop: asyncio.Event
+    inventory: Inventory,
+    settings: NetvigilSettings,
+    bus: Bus,
+    stop: asyncio.Event,
+    *,
+    collector_id: str | None = None,
 ) -> None:
-    """Poll every device of `inventory` until `stop` is set; each poller closes its connection."""
+    """Poll this collector's share of `inventory` until `stop` is set, then release it."""
+    collector_id = collector_id or new_collector_id()
     host_keys = host_key_store(settings)
     login_slots = asyncio.Semaphore(settings.collector.max_concurrent_logins)
-    pollers = []
-    for device in inventory.devices:
+
+    def make_poller(device: Device) -> DevicePoller:
         driver_class = DRIVERS.get(device.platform)
-        pollers.append(DevicePoller(
+        return DevicePoller(
             device=device, driver=driver_class() if driver_class else None, bus=bus,
             host_keys=host_keys, settings=settings.collector, login_slots=login_slots,
-        ))
-    log.info("polling %d devices", len(pollers))
-    async with asyncio.TaskGroup() as group:
-        for poller in pollers:
-            group.create_task(poller.run(stop), name=f"poll-{poller.device.name}")
+        )
+
+    subjects = bus.subjects
+    leases = LeaseTable(
+        kv=await open_bucket(bus.js, subjects.collector_leases_bucket()), owner=collector_id
+    )
+    members = Membership(
+        kv=await open_bucket(bus.js, subjects.collector_members_bucket(), ttl=BUCKET_TTL_S),
+        collector_id=collector_id,
+    )
+    sharing = SharedPolling(
+        devices=inventory.devices, leases=leases, members=members, make_poller=make_poller
+    )
+    log.info("collector %s sharing %d devices", collector_id, len(inventory.devices))
+    await members.start()
+    try:
+        await leases.start()
+        try:
+            await sharing.run(stop)
+        finally:
+            await leases.stop()
+    finally:
+        await members.stop()
 
 
 async def run(settings: NetvigilSettings, bus: Bus, stop: asyncio.Event) -> None:
