@@ -43,7 +43,7 @@ def normalise_output(text: str, command: str | None = None) -> str:
     text = text.replace("\r\n", "\n")
     # A lone CR returns the carriage: what follows overwrites the line (pager erasure).
     lines = [line.split("\r")[-1] for line in text.split("\n")]
-    lines = [_PAGER.sub(" ", line) if _PAGER.search(line) else line for line in lines]
+    lines = [kept for line in lines if (kept := _drop_pager(line)) is not None]
     lines = [line for line in lines if not _JUNOS_ROLE.match(line)]
     lines = _drop_echo(lines, command)
     while lines and not lines[-1].strip():
@@ -53,6 +53,15 @@ def normalise_output(text: str, command: str | None = None) -> str:
     while lines and not lines[-1].strip():
         lines.pop()
     return "\n".join(lines) + "\n" if lines else ""
+
+
+def _drop_pager(line: str) -> str | None:
+    """Remove a pager prompt; None when the line held nothing else."""
+    match = _PAGER.search(line)
+    if not match:
+        return line
+    cleaned = _PAGER.sub(" ", line) if match.start() else _PAGER.sub("", line, count=1)
+    return cleaned if cleaned.strip() else None
 
 
 def _drop_echo(lines: list[str], command: str | None) -> list[str]:
