@@ -9,31 +9,37 @@ See docs/storage.md for the schema and the ingest guarantees.
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
+from services.storage.aggregate import bucket_start
+from services.storage.sqlite_maintain import MINUTE_MS, SqliteMaintenance
+from services.storage.sqlite_query import SqliteReader
 from services.storage.store import (
+    MaintenanceReport,
+    QueryLimits,
+    RetentionPolicy,
     SeriesInfo,
     canonical_attributes,
     from_millis,
     storable_samples,
-    time_bounds,
     to_millis,
 )
 from shared.catalog import unit_of
-from shared.errors import StorageError
-from shared.events import MetricBatch, MetricPoint, MetricQuery, MetricQueryResult, StorageStats
+from shared.errors import QueryError, StorageError
+from shared.events import MetricBatch, MetricQuery, MetricQueryResult, StorageStats
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
     id          INTEGER PRIMARY KEY,
@@ -56,6 +62,19 @@ CREATE TABLE IF NOT EXISTS ingested_events (
     ingested_at  INTEGER NOT NULL,
     samples      INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ingested_events_by_time ON ingested_events (ingested_at);
+CREATE TABLE IF NOT EXISTS rollup_1m (
+    series_id INTEGER NOT NULL, start INTEGER NOT NULL, min REAL NOT NULL, max REAL NOT NULL,
+    sum REAL NOT NULL, count INTEGER NOT NULL, last REAL NOT NULL, last_ts INTEGER NOT NULL,
+    PRIMARY KEY (series_id, start)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rollup_1h (
+    series_id INTEGER NOT NULL, start INTEGER NOT NULL, min REAL NOT NULL, max REAL NOT NULL,
+    sum REAL NOT NULL, count INTEGER NOT NULL, last REAL NOT NULL, last_ts INTEGER NOT NULL,
+    PRIMARY KEY (series_id, start)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rollup_dirty (start INTEGER PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 """
 # 5 bound values per event row; stay far below SQLite's 32766-variable limit.
 _EVENT_ROWS_PER_STATEMENT = 1000
@@ -66,13 +85,27 @@ SeriesKey = tuple[str, str, str]
 class SqliteStore:
     """A `MetricStore` in one SQLite file."""
 
-    def __init__(self, *, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+    def __init__(
+        self, *, writer: aiosqlite.Connection, reader: aiosqlite.Connection, path: Path,
+        policy: RetentionPolicy, limits: QueryLimits,
+    ) -> None:
         self._writer = writer
-        self._reader = reader
+        self._reader_db = reader
+        self._path = path
+        self._limits = limits
         self._series_ids: dict[SeriesKey, int] = {}
+        # Ingest and maintenance share the writer connection: one transaction at a time.
+        self._lock = asyncio.Lock()
+        self._marks: dict[str, int] = {}
+        self._reader = SqliteReader(db=reader, limits=limits)
+        self._maintenance = SqliteMaintenance(
+            db=writer, lock=self._lock, policy=policy, marks=self._marks
+        )
 
     @classmethod
-    async def open(cls, path: Path) -> SqliteStore:
+    async def open(
+        cls, path: Path, *, policy: RetentionPolicy | None = None, limits: QueryLimits | None = None
+    ) -> SqliteStore:
         """Open (creating if needed) the database at `path`."""
         path.parent.mkdir(parents=True, exist_ok=True)
         writer = await _connect(path)
@@ -83,27 +116,36 @@ class SqliteStore:
             await writer.close()
             raise
         await reader.execute("PRAGMA query_only = ON")
-        store = cls(writer=writer, reader=reader)
-        await store._load_series_ids()
+        store = cls(writer=writer, reader=reader, path=path,
+                    policy=policy or RetentionPolicy(), limits=limits or QueryLimits())
+        await store._load_state()
         log.info("metric store %s open (%d series)", path, len(store._series_ids))
         return store
 
     async def close(self) -> None:
         """Close both connections."""
-        await self._reader.close()
+        await self._reader_db.close()
         await self._writer.close()
 
-    async def _load_series_ids(self) -> None:
+    async def _load_state(self) -> None:
         rows = await self._writer.execute_fetchall(
             "SELECT id, device, metric, attributes FROM series"
         )
         self._series_ids = {(r[1], r[2], r[3]): r[0] for r in rows}
+        marks = await self._writer.execute_fetchall("SELECT name, value FROM marks")
+        self._marks.update({name: value for name, value in marks})
 
     async def write_batches(self, batches: Sequence[MetricBatch]) -> int:
         """Store the batches whose event ids are new, in one transaction; return new samples."""
         if not batches:
             return 0
         new_series: dict[SeriesKey, int] = {}
+        async with self._lock:
+            return await self._write_locked(batches, new_series)
+
+    async def _write_locked(
+        self, batches: Sequence[MetricBatch], new_series: dict[SeriesKey, int]
+    ) -> int:
         try:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
@@ -136,10 +178,23 @@ class SqliteStore:
             "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             rows,
         )
+        await self._mark_late(rows)
         skipped = len(batches) - len(fresh)
         if skipped:
             log.info("skipped %d already ingested metric batches", skipped)
         return cursor.rowcount
+
+    async def _mark_late(self, rows: Sequence[tuple[int, int, float]]) -> None:
+        """Record minutes that are already rolled up but just got a sample, to roll again."""
+        rolled = self._marks.get("watermark_1m")
+        if rolled is None:
+            return
+        floor = self._marks.get("floor_raw", -(2**62))
+        late = {bucket_start(ts, MINUTE_MS) for _, ts, _ in rows if floor <= ts < rolled}
+        if late:
+            await self._writer.executemany(
+                "INSERT OR IGNORE INTO rollup_dirty (start) VALUES (?)", [(b,) for b in late]
+            )
 
     async def _record_events(self, batches: Sequence[MetricBatch]) -> set[str]:
         """Insert one row per event; return the event ids that were not there before."""
@@ -179,63 +234,70 @@ class SqliteStore:
         return series_id
 
     async def query(self, query: MetricQuery) -> MetricQueryResult:
-        """Return the points matching `query`, ordered by time then series."""
-        start, end = time_bounds(query)
-        series_sql, params = _series_filter(query)
-        sql = (
-            "SELECT se.device, se.metric, se.attributes, sa.ts, sa.value"
-            " FROM samples AS sa JOIN series AS se ON se.id = sa.series_id"
-            f" WHERE sa.series_id IN ({series_sql})"
-        )
-        if start is not None:
-            sql += " AND sa.ts >= ?"
-            params.append(start)
-        if end is not None:
-            sql += " AND sa.ts < ?"
-            params.append(end)
-        sql += " ORDER BY sa.ts, sa.series_id LIMIT ?"
-        params.append(query.limit + 1)  # one extra row tells whether the limit cut the result
-        rows = await self._read(sql, params)
-        points = [_point(row) for row in rows[: query.limit]]
-        return MetricQueryResult(points=points, truncated=len(rows) > query.limit)
+        """Answer `query`; a query still running after the timeout is interrupted (QueryError)."""
+        task = asyncio.ensure_future(self._reader.query(query, dict(self._marks)))
+        done, _ = await asyncio.wait({task}, timeout=self._limits.timeout_s)
+        if not done:
+            await self._reader_db.interrupt()
+            await asyncio.wait({task})
+            if not task.cancelled() and task.exception() is None:
+                return task.result()  # finished just as it was interrupted
+            task.exception() if not task.cancelled() else None
+            raise QueryError(
+                f"query ran longer than {self._limits.timeout_s:g} s and was stopped; "
+                "narrow the range or the series"
+            )
+        return task.result()
 
     async def list_series(
         self, *, device: str | None = None, metric: str | None = None
     ) -> list[SeriesInfo]:
         """Return the known series, ordered by device, metric and attributes."""
-        series_sql, params = _series_filter(MetricQuery(device=device, metric=metric))
-        rows = await self._read(
-            "SELECT device, metric, attributes FROM series"
-            f" WHERE id IN ({series_sql}) ORDER BY device, metric, attributes",
-            params,
-        )
-        return [
-            SeriesInfo(device=d, metric=m, attributes=json.loads(a), unit=unit_of(m))
-            for d, m, a in rows
+        refs = await self._reader.matching_series(MetricQuery(device=device, metric=metric))
+        infos = [
+            SeriesInfo(device=r.device, metric=r.metric, attributes=dict(r.attributes),
+                       unit=unit_of(r.metric))
+            for r in refs
         ]
+        return sorted(infos, key=lambda i: (i.device, i.metric, canonical_attributes(i.attributes)))
+
+    async def maintain(self, *, now: datetime) -> MaintenanceReport:
+        """Roll up complete minutes and hours, then prune by age and size."""
+        try:
+            return await self._maintenance.run(to_millis(now))
+        except sqlite3.Error as exc:
+            raise StorageError(f"storage maintenance failed: {exc}") from exc
 
     async def stats(self) -> StorageStats:
-        """Count series, samples and events, and find the oldest and newest sample."""
+        """Count series, samples, events and rollups; find the oldest and newest sample."""
         # min/max per series is one index seek each; a global min(ts) would scan every sample.
         rows = await self._read(
             "SELECT (SELECT count(*) FROM series), (SELECT count(*) FROM samples),"
             " (SELECT count(*) FROM ingested_events),"
             " (SELECT min((SELECT min(ts) FROM samples WHERE series_id = s.id)) FROM series s),"
-            " (SELECT max((SELECT max(ts) FROM samples WHERE series_id = s.id)) FROM series s)",
+            " (SELECT max((SELECT max(ts) FROM samples WHERE series_id = s.id)) FROM series s),"
+            " (SELECT count(*) FROM rollup_1m), (SELECT count(*) FROM rollup_1h)",
             [],
         )
-        series, samples, events, oldest, newest = rows[0]
+        series, samples, events, oldest, newest, r1m, r1h = rows[0]
         return StorageStats(
-            series=series,
-            samples=samples,
-            events=events,
+            series=series, samples=samples, events=events,
             oldest=from_millis(oldest) if oldest is not None else None,
             newest=from_millis(newest) if newest is not None else None,
+            disk_bytes=self.disk_bytes(), rollup_1m_rows=r1m, rollup_1h_rows=r1h,
         )
+
+    def disk_bytes(self) -> int:
+        """Bytes of the database file and its write-ahead log on disk."""
+        total = 0
+        for suffix in ("", "-wal", "-shm"):
+            part = self._path.with_name(self._path.name + suffix)
+            total += part.stat().st_size if part.exists() else 0
+        return total
 
     async def _read(self, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
         try:
-            return list(await self._reader.execute_fetchall(sql, params))
+            return list(await self._reader_db.execute_fetchall(sql, params))
         except sqlite3.Error as exc:
             raise StorageError(f"metric query failed: {exc}") from exc
 
@@ -259,38 +321,6 @@ async def _prepare_schema(db: aiosqlite.Connection) -> None:
     # Fewer, larger checkpoints: measured +35 % insert rate (see perf-baseline).
     await db.execute("PRAGMA wal_autocheckpoint = 10000")
     await db.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
-
-
-def _series_filter(query: MetricQuery) -> tuple[str, list[Any]]:
-    """SQL selecting the ids of series matching the query's device, metric and attributes."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if query.device is not None:
-        clauses.append("s.device = ?")
-        params.append(query.device)
-    if query.metric is not None:
-        clauses.append("s.metric = ?")
-        params.append(query.metric)
-    for key, value in sorted(query.attributes.items()):
-        # json_each compares keys as data, so no key needs quoting inside a JSON path.
-        clauses.append(
-            "EXISTS (SELECT 1 FROM json_each(s.attributes) AS a WHERE a.key = ? AND a.value = ?)"
-        )
-        params += [key, value]
-    where = " AND ".join(clauses) or "1"
-    return f"SELECT s.id FROM series AS s WHERE {where}", params
-
-
-def _point(row: sqlite3.Row) -> MetricPoint:
-    device, metric, attributes, ts, value = row
-    return MetricPoint(
-        device=device,
-        metric=metric,
-        unit=unit_of(metric),
-        ts=from_millis(ts),
-        value=value,
-        attributes=json.loads(attributes),
-    )
 
 
 def _chunks(items: Sequence[MetricBatch], size: int) -> Iterator[Sequence[MetricBatch]]:
