@@ -27,13 +27,13 @@ from services.collector.parsers.common import (
     size_bytes,
     squash,
 )
-from services.collector.parsers.textfsm_util import Record, parse_template
+from services.collector.parsers.textfsm_util import Record, Records, parse_template
 from shared.errors import ParseError
 
 PLATFORM = "arista_eos"
 
 
-def _records(command: str, text: str) -> list[Record]:
+def _records(command: str, text: str) -> Records:
     return parse_template(PLATFORM, command, text)
 
 
@@ -47,7 +47,7 @@ def parse_show_processes_top_once(text: str) -> list[Reading]:
         raise ParseError("show processes top once: no top header")
     first = records[0]
     idle = required(first["global_cpu_percent_idle"], "idle %")
-    readings = rd.cpu(now=(100.0 - idle) / 100)
+    readings = ParseResult(rd.cpu(now=(100.0 - idle) / 100), records.problems)
     for window, key in (("1m", "1"), ("5m", "5"), ("15m", "15")):
         value = number(first[f"global_load_average_{key}_minutes"])
         if value is not None:
@@ -61,7 +61,9 @@ def parse_show_version(text: str) -> list[Reading]:
     if not records:
         raise ParseError("show version: nothing recognised")
     first = records[0]
-    readings = rd.uptime(parse_duration(first["uptime"])) if first["uptime"] else []
+    readings = ParseResult(problems=records.problems)
+    if first["uptime"]:
+        readings += rd.uptime(parse_duration(first["uptime"]))
     total, free = number(first["total_memory"]), number(first["free_memory"])
     if total is not None and free is not None:
         # EOS prints kB and means KiB, like /proc/meminfo that it is read from.
@@ -111,8 +113,9 @@ def sensor_name(module: str, sensor: str, description: str) -> str:
 
 def parse_show_environment_temperature(text: str) -> list[Reading]:
     """Temperatures with their alert and critical limits, per card."""
-    result = ParseResult()
-    for record in _records("show environment temperature", text):
+    records = _records("show environment temperature", text)
+    result = ParseResult(problems=records.problems)
+    for record in records:
         name = sensor_name(record["module"], record["sensor"], record["description"])
         try:
             result.extend(rd.temperature(
@@ -127,8 +130,8 @@ def parse_show_environment_temperature(text: str) -> list[Reading]:
 
 def parse_show_environment_cooling(text: str) -> list[Reading]:
     """Fan status and speed ratio, and the ambient temperature."""
-    result = ParseResult()
     records = _records("show environment cooling", text)
+    result = ParseResult(problems=records.problems)
     for record in records:
         try:
             result.extend(_fan(record))
@@ -150,8 +153,9 @@ def _fan(record: Record) -> list[Reading]:
 
 def parse_show_environment_power(text: str) -> list[Reading]:
     """Power-supply status and output power; 'no power supplies' gives no reading."""
-    result = ParseResult()
-    for record in _records("show environment power", text):
+    records = _records("show environment power", text)
+    result = ParseResult(problems=records.problems)
+    for record in records:
         if not record["power_supply_location"]:
             continue  # "% There seem to be no power supplies connected."
         sensor = f"PS {record['power_supply_location']}"
@@ -167,8 +171,9 @@ def parse_show_environment_power(text: str) -> list[Reading]:
 
 def parse_show_ip_bgp_summary(text: str) -> list[Reading]:
     """State and prefixes received of every neighbour, in the old and new table layouts."""
-    result = ParseResult()
-    for record in _records("show ip bgp summary", text):
+    records = _records("show ip bgp summary", text)
+    result = ParseResult(problems=records.problems)
+    for record in records:
         peer = record["bgp_neigh"]
         try:
             result.extend(_neighbour(record))

@@ -34,13 +34,13 @@ from services.collector.parsers.common import (
     required,
     squash,
 )
-from services.collector.parsers.textfsm_util import Record, parse_template
+from services.collector.parsers.textfsm_util import Record, Records, parse_template
 from shared.errors import ParseError
 
 PLATFORM = "cisco_ios"
 
 
-def _records(command: str, text: str) -> list[Record]:
+def _records(command: str, text: str) -> Records:
     return parse_template(PLATFORM, command, text)
 
 
@@ -53,11 +53,12 @@ def parse_show_processes_cpu(text: str) -> list[Reading]:
     if not records:
         raise ParseError("show processes cpu: no 'CPU utilization' line")
     first = records[0]
-    return rd.cpu(
+    readings = rd.cpu(
         now=required(first["cpu_usage_5_sec"], "5 s CPU") / 100,
         one_minute=required(first["cpu_usage_1_min"], "1 min CPU") / 100,
         five_minutes=required(first["cpu_usage_5_min"], "5 min CPU") / 100,
     )
+    return ParseResult(readings, records.problems)
 
 
 _POOL = re.compile(
@@ -88,7 +89,7 @@ def parse_show_version(text: str) -> list[Reading]:
     records = _records("show version", text)
     if not records or not records[0]["uptime"]:
         raise ParseError("show version: no 'uptime is' line")
-    return rd.uptime(parse_duration(records[0]["uptime"]))
+    return ParseResult(rd.uptime(parse_duration(records[0]["uptime"])), records.problems)
 
 
 # ---------------------------------------------------------------- interfaces
@@ -172,7 +173,7 @@ def parse_show_interfaces(text: str) -> list[Reading]:
 def parse_show_environment_temperature(text: str) -> list[Reading]:
     """Inlet and hotspot temperatures with yellow/red thresholds, per stack member."""
     records = _records("show environment temperature", text)
-    result = ParseResult()
+    result = ParseResult(problems=records.problems)
     for record in records:
         switch = record["switch"]
         for place in ("inlet", "hotspot"):
@@ -197,8 +198,9 @@ def _temperature(record: Record, place: str, switch: str) -> list[Reading]:
 
 def parse_show_environment_power_all(text: str) -> list[Reading]:
     """Power-supply status per stack slot ('1A', '2B'); 'Not Present' slots are absent."""
-    result = ParseResult()
-    for record in _records("show environment power all", text):
+    records = _records("show environment power all", text)
+    result = ParseResult(problems=records.problems)
+    for record in records:
         status = record["status"] or record["pid"]  # "Not Present" lands in the PID column
         result.extend(rd.hw_status("power_supply", f"PS {record['ps_module']}", status))
     return result
@@ -206,8 +208,9 @@ def parse_show_environment_power_all(text: str) -> list[Reading]:
 
 def parse_show_power_status(text: str) -> list[Reading]:
     """Power-supply and PSU-fan status from `show power status` (Catalyst 4500)."""
-    result = ParseResult()
-    for record in _records("show power status", text):
+    records = _records("show power status", text)
+    result = ParseResult(problems=records.problems)
+    for record in records:
         if record["status"]:  # input rows ("PS1-1") repeat the supply's columns
             result.extend(rd.hw_status("power_supply", record["ps"], record["status"]))
         if record["fan_sensor"] and not record["input_type"]:
@@ -220,8 +223,9 @@ def parse_show_power_status(text: str) -> list[Reading]:
 
 def parse_show_ip_bgp_summary(text: str) -> list[Reading]:
     """State of every IPv4 BGP neighbour, and prefixes received from established ones."""
-    result = ParseResult()
-    for record in _records("show ip bgp summary", text):
+    records = _records("show ip bgp summary", text)
+    result = ParseResult(problems=records.problems)
+    for record in records:
         peer = record["bgp_neighbor"]
         try:
             result.extend(bgp_neighbour(peer, record["neighbor_as"],

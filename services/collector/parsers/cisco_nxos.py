@@ -30,13 +30,13 @@ from services.collector.parsers.common import (
     size_bytes,
     squash,
 )
-from services.collector.parsers.textfsm_util import Record, parse_template
+from services.collector.parsers.textfsm_util import Record, Records, parse_template
 from shared.errors import ParseError
 
 PLATFORM = "cisco_nxos"
 
 
-def _records(command: str, text: str) -> list[Record]:
+def _records(command: str, text: str) -> Records:
     return parse_template(PLATFORM, command, text)
 
 
@@ -49,11 +49,12 @@ def parse_show_processes_cpu(text: str) -> list[Reading]:
     if not records:
         raise ParseError("show processes cpu: no 'CPU utilization' line")
     first = records[0]
-    return rd.cpu(
+    readings = rd.cpu(
         now=required(first["cpu_5_sec"], "5 s CPU") / 100,
         one_minute=required(first["cpu_1_min"], "1 min CPU") / 100,
         five_minutes=required(first["cpu_5_min"], "5 min CPU") / 100,
     )
+    return ParseResult(readings, records.problems)
 
 
 _LOAD = re.compile(
@@ -84,7 +85,7 @@ def parse_show_version(text: str) -> list[Reading]:
     records = _records("show version", text)
     if not records or not records[0]["uptime"]:
         raise ParseError("show version: no 'Kernel uptime is' line")
-    return rd.uptime(parse_duration(records[0]["uptime"]))
+    return ParseResult(rd.uptime(parse_duration(records[0]["uptime"])), records.problems)
 
 
 # ---------------------------------------------------------------- interfaces
@@ -187,8 +188,9 @@ def parse_show_interface(text: str) -> list[Reading]:
 
 def parse_show_environment(text: str) -> list[Reading]:
     """Power supplies, fans and temperatures (with major/minor thresholds)."""
-    result = ParseResult()
-    for record in _records("show environment", text):
+    records = _records("show environment", text)
+    result = ParseResult(problems=records.problems)
+    for record in records:
         try:
             result.extend(_environment_row(record))
         except ValueError as exc:
@@ -221,8 +223,9 @@ def temperature_row(module: str, sensor: str, current: str, minor: str, major: s
 
 def parse_show_environment_temperature(text: str) -> list[Reading]:
     """Temperatures with major/minor thresholds from `show environment temperature`."""
-    result = ParseResult()
-    for record in _records("show environment temperature", text):
+    records = _records("show environment temperature", text)
+    result = ParseResult(problems=records.problems)
+    for record in records:
         try:
             result.extend(temperature_row(record["module"], record["sensor"],
                                        record["current_value"], record["minor_threshold"],
@@ -250,8 +253,8 @@ def parse_show_ip_bgp_summary_vrf_all(text: str) -> list[Reading]:
     return _bgp(records, None, "show ip bgp summary vrf all")
 
 
-def _bgp(records: list[Record], family: str | None, what: str) -> ParseResult:
-    result = ParseResult()
+def _bgp(records: Records, family: str | None, what: str) -> ParseResult:
+    result = ParseResult(problems=records.problems)
     for record in records:
         peer = record["bgp_neigh"]
         try:

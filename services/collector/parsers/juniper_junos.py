@@ -168,9 +168,10 @@ def vrf_and_family(table: str) -> tuple[str, str]:
 
 def parse_show_bgp_summary(text: str) -> list[Reading]:
     """Peer state (one per peer) and prefixes received per routing table ('Establ' = 6)."""
-    result = ParseResult()
+    records = parse_template(PLATFORM, "show bgp summary", text)
+    result = ParseResult(problems=records.problems)
     seen: set[tuple[str, str]] = set()
-    for record in parse_template(PLATFORM, "show bgp summary", text):
+    for record in records:
         try:
             result.extend(_bgp_record(record, seen))
         except ValueError as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import io
 import os
+import re
 
 import textfsm  # type: ignore[import-untyped]
 from ntc_templates.parse import _get_template_dir  # type: ignore[import-untyped]
@@ -43,14 +44,50 @@ def template_text(platform: str, command: str) -> str:
         return handle.read()
 
 
-def parse_template(platform: str, command: str, text: str) -> list[Record]:
-    """Records (lower-case keys, as parse_output returns them) for one command's output."""
+class Records(list[Record]):
+    """Template records, plus the unexpected lines that were skipped to get them."""
+
+    def __init__(self, records: list[Record], problems: list[str]) -> None:
+        super().__init__(records)
+        self.problems = problems
+
+
+MAX_SKIPPED_LINES = 20
+_FAILED_LINE = re.compile(r"Input Line: (.*)$")
+
+
+def parse_template(platform: str, command: str, text: str) -> Records:
+    """Records (lower-case keys, as parse_output returns them) for one command's output.
+
+    Many templates end in an `Error` rule that rejects the whole output for one line
+    they do not know. Such a line is skipped and reported instead, and the template is
+    run again, so one odd sensor row does not cost every other row.
+    """
     cleaned = normalise_output(text, command)
     check_not_error(cleaned, f"{platform} {command!r}")
-    fsm = textfsm.TextFSM(io.StringIO(template_text(platform, command)))
-    try:
-        table = fsm.ParseText(cleaned)
-    except textfsm.TextFSMError as exc:
-        raise ParseError(f"{platform} {command!r}: template rejected the output: {exc}") from exc
-    header = [name.lower() for name in fsm.header]
-    return [dict(zip(header, row, strict=True)) for row in table]
+    problems: list[str] = []
+    for _ in range(MAX_SKIPPED_LINES + 1):
+        fsm = textfsm.TextFSM(io.StringIO(template_text(platform, command)))
+        try:
+            table = fsm.ParseText(cleaned)
+        except textfsm.TextFSMError as exc:
+            line = _failed_line(str(exc), cleaned)
+            if line is None:
+                raise ParseError(
+                    f"{platform} {command!r}: template rejected the output: {exc}"
+                ) from exc
+            problems.append(f"{command}: unexpected line skipped: {line.strip()!r}")
+            cleaned = cleaned.replace(line + "\n", "", 1)
+            continue
+        header = [name.lower() for name in fsm.header]
+        return Records([dict(zip(header, row, strict=True)) for row in table], problems)
+    raise ParseError(f"{platform} {command!r}: more than {MAX_SKIPPED_LINES} unexpected lines")
+
+
+def _failed_line(message: str, text: str) -> str | None:
+    """The output line a template's Error rule stopped at, as it appears in `text`."""
+    match = _FAILED_LINE.search(message)
+    if not match:
+        return None
+    wanted = match.group(1).rstrip()
+    return next((line for line in text.splitlines() if line.rstrip() == wanted), None)
