@@ -6,7 +6,9 @@ import asyncio
 import logging
 from contextlib import AsyncExitStack
 
+from services.storage.config import query_limits, retention_policy
 from services.storage.ingest import MetricIngest
+from services.storage.maintenance import run_maintenance
 from services.storage.rpc import serve_storage
 from services.storage.sqlite import SqliteStore
 from services.storage.store import MetricStore
@@ -19,7 +21,9 @@ log = logging.getLogger(__name__)
 
 async def open_store(settings: NetvigilSettings) -> MetricStore:
     """The configured metric store backend (SQLite is the only one so far)."""
-    return await SqliteStore.open(settings.sqlite_path)
+    return await SqliteStore.open(
+        settings.sqlite_path, policy=retention_policy(settings), limits=query_limits(settings)
+    )
 
 
 async def run(settings: NetvigilSettings, bus: Bus, stop: asyncio.Event) -> None:
@@ -27,16 +31,23 @@ async def run(settings: NetvigilSettings, bus: Bus, stop: asyncio.Event) -> None
     async with AsyncExitStack() as stack:
         store = await open_store(settings)
         stack.push_async_callback(store.close)
-        # Closed in reverse: ingest stops, then the RPC endpoints, then the store.
-        for sub in await serve_storage(bus, store):
-            stack.push_async_callback(sub.unsubscribe)
         ingest = await MetricIngest.subscribe(bus=bus, store=store, settings=settings.storage)
+        # Closed in reverse: ingest stops, then the RPC endpoints, then the store.
+        for sub in await serve_storage(bus, store, lag=ingest.lag):
+            stack.push_async_callback(sub.unsubscribe)
         stack.push_async_callback(ingest.close)
         await bus.nc.flush()
         log.info(
             "storage ready: %s, consumer %s", settings.sqlite_path, settings.storage.durable_name
         )
-        await ingest.run(stop)
+        maintenance = asyncio.ensure_future(
+            run_maintenance(store, interval_s=settings.storage.maintenance_interval_s, stop=stop)
+        )
+        try:
+            await ingest.run(stop)
+        finally:
+            stop.set()  # ends maintenance after its current small transaction
+            await asyncio.wait({maintenance})
 
 
 async def main(settings: NetvigilSettings) -> None:

@@ -6,6 +6,10 @@ JetStream redeliver; the store recognises the event ids and writes nothing twice
 A message that is not a valid `MetricBatch` is terminated (never redelivered), so one
 poison message cannot block the stream. Fetching only after the previous write is the
 back-pressure: unacked work is bounded by one round.
+
+Memory is bounded the same way: the client holds at most `batch_messages` messages (each
+at most the server's max_payload) plus their decoded batches; a backlog waits in the
+stream on the server's disk, never in this process, and shows up as `lag().pending`.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from pydantic import ValidationError
 from services.storage.store import MetricStore
 from shared.bus import Bus
 from shared.errors import StorageError
-from shared.events import MetricBatch
+from shared.events import IngestLag, MetricBatch
 from shared.settings import StorageSettings
 from shared.subjects import STREAM_METRICS
 
@@ -71,6 +75,19 @@ class MetricIngest:
             ack_wait=settings.ack_wait_s,
         )
         return cls(store=store, subscription=subscription, batch_messages=settings.batch_messages)
+
+    async def lag(self) -> IngestLag:
+        """How far this consumer is behind its stream, from JetStream consumer info."""
+        info = await self._sub.consumer_info()
+        delivered = info.delivered.stream_seq if info.delivered else 0
+        pending = info.num_pending or 0
+        return IngestLag(
+            pending=pending,
+            ack_pending=info.num_ack_pending or 0,
+            redelivered=info.num_redelivered or 0,
+            stream_last_seq=delivered + pending,
+            ack_floor_seq=info.ack_floor.stream_seq if info.ack_floor else 0,
+        )
 
     async def close(self) -> None:
         """Stop receiving; unacked messages go back to JetStream after ack_wait."""

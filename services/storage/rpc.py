@@ -6,19 +6,37 @@ Bad requests (a body that does not validate, an empty time range) are answered w
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
+
 from nats.aio.subscription import Subscription
+from nats.errors import Error as NatsError
 
 from services.storage.store import MetricStore
 from shared.bus import Bus
-from shared.events import MetricQuery, StorageStats, StorageStatsQuery
+from shared.events import IngestLag, MetricQuery, StorageStats, StorageStatsQuery
 from shared.subjects import QUEUE_STORAGE
 
 
-async def serve_storage(bus: Bus, store: MetricStore) -> list[Subscription]:
-    """Answer `rpc_storage("query")` and `rpc_storage("stats")` from `store`."""
+log = logging.getLogger(__name__)
+
+LagProbe = Callable[[], Awaitable[IngestLag]]
+
+
+async def serve_storage(
+    bus: Bus, store: MetricStore, *, lag: LagProbe | None = None
+) -> list[Subscription]:
+    """Answer `rpc_storage("query")` and `rpc_storage("stats")` from `store` (and `lag`)."""
 
     async def stats(_: StorageStatsQuery) -> StorageStats:
-        return await store.stats()
+        held = await store.stats()
+        if lag is None:
+            return held
+        try:
+            return held.model_copy(update={"ingest": await lag()})
+        except NatsError as exc:  # stats stay useful without the lag
+            log.warning("ingest lag unavailable: %s", exc)
+            return held
 
     query_sub = await bus.serve(
         bus.subjects.rpc_storage("query"),

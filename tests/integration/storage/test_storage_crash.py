@@ -79,6 +79,8 @@ def service_env(nats_settings: NatsSettings, tmp_path: Path) -> dict[str, str]:
         NETVIGIL_STORAGE__BATCH_MESSAGES="10",
         # Messages the killed process held come back after 1 s instead of 30.
         NETVIGIL_STORAGE__ACK_WAIT_S="1",
+        # The batches are dated 2026-01-01: keep raw samples so retention leaves them alone.
+        NETVIGIL_STORAGE__RAW_RETENTION_H="1000000",
     )
     return env
 
