@@ -1,0 +1,1 @@
+"""Tests every MetricStore backend must pass, parametrised over sqlite, postgres and file."""
