@@ -61,7 +61,9 @@ class StorageSettings(BaseModel):
         default=2_000_000, ge=1, description="samples one aggregate may read"
     )
     query_max_range_d: float = Field(default=400.0, gt=0)
-    query_timeout_s: float = Field(default=10.0, gt=0)
+    query_timeout_s: float = Field(
+        default=4.0, gt=0, description="below nats.request_timeout, so the caller hears why"
+    )
 
 
 class ApiSettings(BaseModel):

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.api.errors import install_error_handler
-from services.api.routes import devices, health, metrics
+from services.api.routes import devices, health, metrics, storage
 from services.api.status import StatusBoard
 from services.api.storage import StorageClient
 from shared.bus import Bus
@@ -53,6 +53,6 @@ def create_app(settings: NetvigilSettings, bus: Bus) -> FastAPI:
     app.state.bus = bus
     app.state.storage = StorageClient(bus=bus)
     install_error_handler(app)
-    for router in (health.router, devices.router, metrics.router):
+    for router in (health.router, devices.router, metrics.router, storage.router):
         app.include_router(router)
     return app

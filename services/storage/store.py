@@ -46,7 +46,7 @@ class QueryLimits:
     max_series: int = 10_000
     max_points: int = 2_000_000
     max_range: timedelta = timedelta(days=400)
-    timeout_s: float = 10.0
+    timeout_s: float = 4.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,9 +1,12 @@
-"""GET /api/v1/metrics: metric points from the storage service.
+"""GET /api/v1/metrics (points, pages, latest), /api/v1/metrics/aggregate, POST /metrics/query.
 
 Timestamps are ISO 8601 and must carry a time zone (`Z` or an offset such as `+02:00`);
 naive timestamps are refused with 422, because guessing a zone would silently shift the
-window. Attribute filters are repeated `attr=<key>:<value>` parameters, for example
-`attr=interface:eth0&attr=direction:receive`; every filter must match.
+window. `device` and `metric` may be repeated (any of them matches). Attribute filters
+are repeated `attr=<key>:<value>` (exact), `attr_glob=<key>:<pattern>` (shell glob, e.g.
+`interface:Gi*`) and `attr_regex=<key>:<regex>` (the whole value must match); every
+filter must match. A page that was cut by `limit` carries `next_cursor`: pass it back as
+`cursor` with the same parameters for the next page.
 """
 
 from __future__ import annotations
@@ -11,20 +14,36 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator
 
 from services.api.deps import StorageDep
-from services.api.schemas import ErrorBody, MetricsPage
+from services.api.schemas import ErrorBody
 from shared.errors import QueryError
-from shared.events import MetricQuery
+from shared.events import (
+    AggregateRow,
+    AggregateSpec,
+    Aggregation,
+    AttributeFilter,
+    AttributeMatch,
+    MetricPoint,
+    MetricQuery,
+    MetricQueryResult,
+    Resolution,
+    SortOrder,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["metrics"])
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody}, 502: {"model": ErrorBody}, 503: {"model": ErrorBody},
+}
 
 # An unescaped '+' in a query string arrives as a space ("...T10:00:00 02:00"); put it
 # back, since that is what every shell user who typed "+02:00" meant.
 _SPACED_OFFSET = re.compile(r"^(.+T[0-9:.]+) ([0-9]{2}(:?[0-9]{2})?)$")
+_DURATION = re.compile(r"^([0-9]{1,9})([smhd]?)$")
+_UNIT_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400}
 
 
 def _restore_plus(value: Any) -> Any:
@@ -40,8 +59,34 @@ def _check_attr(value: str) -> str:
     return value
 
 
+def _seconds(value: str) -> int:
+    found = _DURATION.match(value.strip())
+    if not found or int(found[1]) == 0:
+        raise ValueError(f"bucket {value!r} must be a positive duration like 60s, 5m, 1h or 1d")
+    return int(found[1]) * _UNIT_S[found[2]]
+
+
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_restore_plus)]
 AttrFilter = Annotated[str, AfterValidator(_check_attr)]
+Duration = Annotated[str, AfterValidator(_seconds)]
+
+
+class MetricsPage(BaseModel):
+    """Points of one metric query; `truncated` says `limit` cut them, `next_cursor` continues."""
+
+    points: list[MetricPoint]
+    truncated: bool
+    count: int
+    next_cursor: str | None = None
+
+
+class AggregatePage(BaseModel):
+    """Aggregate rows (per group and bucket) and the resolution that answered them."""
+
+    rows: list[AggregateRow]
+    truncated: bool
+    count: int
+    resolution: Resolution
 
 
 def parse_attr_filters(raw: list[str]) -> dict[str, str]:
@@ -58,36 +103,110 @@ def parse_attr_filters(raw: list[str]) -> dict[str, str]:
     return filters
 
 
-@router.get(
-    "/metrics",
-    response_model=MetricsPage,
-    description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
-    responses={400: {"model": ErrorBody}, 502: {"model": ErrorBody}, 503: {"model": ErrorBody}},
-)
-async def get_metrics(
-    storage: StorageDep,
-    device: Annotated[str | None, Query(description="device name")] = None,
-    metric: Annotated[str | None, Query(description="e.g. system.cpu.utilization")] = None,
+def _patterns(raw: list[str], match: AttributeMatch) -> list[AttributeFilter]:
+    out = []
+    for item in raw:
+        key, _, value = item.partition(":")
+        out.append(AttributeFilter(key=key, value=value, match=match))
+    return out
+
+
+def query_filters(
+    device: Annotated[list[str], Query(description="device name; repeat for several")] = [],  # noqa: B006
+    metric: Annotated[list[str], Query(description="e.g. system.cpu.utilization; repeatable")] = [],  # noqa: B006
     start: Annotated[
         Timestamp | None, Query(alias="from", description="ISO 8601 with zone, window start")
     ] = None,
     end: Annotated[
         Timestamp | None, Query(alias="to", description="ISO 8601 with zone, window end")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=100_000, description="most points returned")] = 1000,
     attr: Annotated[
         list[AttrFilter], Query(description="repeatable <key>:<value>, e.g. interface:eth0")
     ] = [],  # noqa: B006 - FastAPI copies defaults per request
-) -> MetricsPage:
-    """Points oldest first, matching every given filter; `truncated` says `limit` cut them."""
+    attr_glob: Annotated[
+        list[AttrFilter], Query(description="repeatable <key>:<glob>, e.g. interface:Gi*")
+    ] = [],  # noqa: B006
+    attr_regex: Annotated[
+        list[AttrFilter], Query(description="repeatable <key>:<regex>, anchored")
+    ] = [],  # noqa: B006
+) -> dict[str, Any]:
+    """The filter fields of a `MetricQuery`, shared by the point and aggregate endpoints."""
     if start is not None and end is not None and start > end:
         raise QueryError(
             f"'from' ({start.isoformat()}) is after 'to' ({end.isoformat()}); "
             "swap them or widen the window"
         )
-    query = MetricQuery(
-        device=device, metric=metric, start=start, end=end,
-        attributes=parse_attr_filters(attr), limit=limit,
-    )
+    return {
+        # One name stays in the single-valued field, as clients of the first API sent it.
+        "device": device[0] if len(device) == 1 else None,
+        "devices": device if len(device) > 1 else [],
+        "metric": metric[0] if len(metric) == 1 else None,
+        "metrics": metric if len(metric) > 1 else [],
+        "start": start, "end": end,
+        "attributes": parse_attr_filters(attr),
+        "attribute_filters": _patterns(attr_glob, AttributeMatch.GLOB)
+        + _patterns(attr_regex, AttributeMatch.REGEX),
+    }
+
+
+Filters = Annotated[dict[str, Any], Depends(query_filters)]
+
+
+@router.get(
+    "/metrics",
+    response_model=MetricsPage,
+    response_model_exclude_none=True,
+    description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+    responses=_ERRORS,
+)
+async def get_metrics(
+    storage: StorageDep,
+    filters: Filters,
+    limit: Annotated[int, Query(ge=1, le=100_000, description="most points returned")] = 1000,
+    order: Annotated[SortOrder, Query(description="asc: oldest first; desc: newest first")] = (
+        SortOrder.ASC
+    ),
+    cursor: Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page")] = None,
+    latest: Annotated[bool, Query(description="only the newest point of each series")] = False,
+) -> MetricsPage:
+    """Points matching every filter, in time order; or the latest point of each series."""
+    query = MetricQuery(**filters, limit=limit, order=order, cursor=cursor, latest=latest)
     result = await storage.query(query)
-    return MetricsPage(points=result.points, truncated=result.truncated, count=len(result.points))
+    return MetricsPage(points=result.points, truncated=result.truncated,
+                       count=len(result.points), next_cursor=result.next_cursor)
+
+
+@router.get("/metrics/aggregate", response_model=AggregatePage, responses=_ERRORS)
+async def get_aggregate(
+    storage: StorageDep,
+    filters: Filters,
+    fn: Annotated[list[Aggregation], Query(min_length=1, description="repeatable: avg, p95, rate, ...")],
+    group_by: Annotated[
+        list[str] | None, Query(description="device, metric or attribute keys; default per series")
+    ] = None,
+    bucket: Annotated[Duration | None, Query(description="time bucket, e.g. 60s, 5m, 1h")] = None,
+    resolution: Annotated[Resolution, Query(description="auto picks the finest covering one")] = (
+        Resolution.AUTO
+    ),
+    sort_by: Annotated[Aggregation | None, Query(description="order groups by this function")] = None,
+    order: Annotated[SortOrder, Query(description="direction of sort_by")] = SortOrder.DESC,
+    limit: Annotated[int, Query(ge=1, le=100_000, description="most rows (top-k with sort_by)")] = 1000,
+) -> AggregatePage:
+    """Aggregates per group (and time bucket), e.g. the ten busiest interfaces by average."""
+    spec = AggregateSpec(
+        functions=fn, group_by=group_by, bucket_s=_seconds(bucket) if bucket else None,
+        resolution=resolution, sort_by=sort_by, order=order,
+    )
+    result = await storage.query(MetricQuery(**filters, limit=limit, aggregate=spec))
+    return _aggregate_page(result)
+
+
+@router.post("/metrics/query", response_model=MetricQueryResult, responses=_ERRORS)
+async def post_query(storage: StorageDep, query: MetricQuery) -> MetricQueryResult:
+    """Run a full `MetricQuery` (see docs/events.md) as JSON; every feature in one body."""
+    return await storage.query(query)
+
+
+def _aggregate_page(result: MetricQueryResult) -> AggregatePage:
+    return AggregatePage(rows=result.rows, truncated=result.truncated, count=len(result.rows),
+                         resolution=result.resolution)
