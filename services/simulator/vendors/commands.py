@@ -92,6 +92,9 @@ DIALECTS: dict[Platform, Dialect] = {
             "show environment | json": nxos_json.show_environment,
             "show ip bgp summary": nxos.show_ip_bgp_summary,
             "show ip bgp summary | json": nxos_json.show_ip_bgp_summary,
+            # One VRF (default) only, so `vrf all` prints the same as the plain form.
+            "show ip bgp summary vrf all": nxos.show_ip_bgp_summary,
+            "show ip bgp summary vrf all | json": nxos_json.show_ip_bgp_summary,
         },
         paging_off=frozenset({"terminal length 0"}),
         silent=frozenset({"terminal width 511", "terminal width 0"}),

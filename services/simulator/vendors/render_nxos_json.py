@@ -105,7 +105,7 @@ def show_ip_bgp_summary(snap: DeviceSnapshot) -> str:
     neighbors = [{
         "neighborid": p.peer_ip, "neighborversion": 4,
         "msgrecvd": p.msgs_received, "msgsent": p.msgs_sent, "neighbortableversion": 1024,
-        "inq": 0, "outq": 0, "neighborasn": p.remote_as,
+        "inq": 0, "outq": 0, "neighboras": p.remote_as,
         "time": cisco_short(p.uptime_s), "state": p.state,
         "prefixreceived": p.prefixes,
     } for p in snap.bgp_peers]

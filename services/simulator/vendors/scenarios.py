@@ -23,6 +23,8 @@ class SessionScenarios:
     refuse_auth: bool = False
     pager_forced: bool = False
     ansi_colour: bool = False
+    # Older software: `| json` / `| display json` answer with the platform's error text.
+    json_unsupported: bool = False
     # Read once, when the server starts: offer only diffie-hellman-group1-sha1 / aes128-cbc.
     legacy_algorithms: bool = False
 

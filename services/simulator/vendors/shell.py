@@ -122,7 +122,7 @@ class VendorShell:
             return ""
         base = command.removesuffix(" " + dialect.no_more_suffix).strip()
         output = self._device.answer(base)
-        if output is None:
+        if output is None or (scenarios.json_unsupported and base.endswith(" json")):
             width = len(dialect.prompt(self._device.state.hostname, self._device.username))
             return dialect.error(base, width)
         return output

@@ -35,7 +35,7 @@ def test_nxos_json_interface_counters_equal_snapshot() -> None:
         (i.name, i.in_octets, i.out_packets) for i in s.interfaces]
     bgp = json.loads(nxos_json.show_ip_bgp_summary(s))["TABLE_vrf"]["ROW_vrf"][0]
     neighbours = bgp["TABLE_af"]["ROW_af"][0]["TABLE_saf"]["ROW_saf"][0]["TABLE_neighbor"]
-    assert [n["neighborasn"] for n in neighbours["ROW_neighbor"]] == [
+    assert [n["neighboras"] for n in neighbours["ROW_neighbor"]] == [
         p.remote_as for p in s.bgp_peers]
 
 
