@@ -60,13 +60,14 @@ def parse_show_processes_cpu(text: str) -> list[Reading]:
 _LOAD = re.compile(
     r"Load average:\s*1 minute:\s*([\d.]+)\s+5 minutes:\s*([\d.]+)\s+15 minutes:\s*([\d.]+)"
 )
+_CPU_STATES = re.compile(r"^CPU states\s*:.*?([\d.]+)% idle", re.MULTILINE)
 _MEMORY = re.compile(
     r"Memory usage:\s*(\d+[KMG]?)\s+total,\s*(\d+[KMG]?)\s+used,\s*(\d+[KMG]?)\s+free"
 )
 
 
 def parse_show_system_resources(text: str) -> list[Reading]:
-    """Memory used/free/total and the 1/5/15-minute load averages."""
+    """Memory used/free/total, CPU busy share and the 1/5/15-minute load averages."""
     cleaned = normalise_output(text, "show system resources")
     check_not_error(cleaned, "show system resources")
     memory, load = _MEMORY.search(cleaned), _LOAD.search(cleaned)
@@ -74,6 +75,9 @@ def parse_show_system_resources(text: str) -> list[Reading]:
         raise ParseError("show system resources: no 'Memory usage' line")
     total, used, free = (size_bytes(value) for value in memory.groups())
     readings = rd.memory(used=used, free=free, total=total)
+    cpu_states = _CPU_STATES.search(cleaned)
+    if cpu_states:  # the only CPU figure when `show processes cpu` is not polled
+        readings.extend(rd.cpu(now=(100 - float(cpu_states.group(1))) / 100))
     if load:
         for window, value in zip(("1m", "5m", "15m"), load.groups(), strict=True):
             readings.append(Reading(f"system.cpu.load_average.{window}", float(value)))

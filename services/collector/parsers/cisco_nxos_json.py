@@ -36,13 +36,16 @@ def parse_show_version_json(text: str) -> list[Reading]:
 
 
 def parse_show_system_resources_json(text: str) -> list[Reading]:
-    """Memory used/free/total (NX-OS reports KiB) and the 1/5/15-minute load averages."""
+    """Memory (NX-OS reports KiB), CPU busy share and the 1/5/15-minute load averages."""
     data = load_json(text, "show system resources | json")
     total, used, free = (
         required(data.get(f"memory_usage_{key}"), f"memory_usage_{key}") * KIB
         for key in ("total", "used", "free")
     )
     readings = rd.memory(used=used, free=free, total=total)
+    idle = number(data.get("cpu_state_idle"))
+    if idle is not None:
+        readings.extend(rd.cpu(now=(100 - idle) / 100))
     for window, key in (("1m", "1min"), ("5m", "5min"), ("15m", "15min")):
         value = number(data.get(f"load_avg_{key}"))
         if value is not None:
