@@ -105,7 +105,7 @@ class SqliteMaintenance:
         rolled_1h = await self._roll_hours()
         p = self._policy
         raw_cut = min(bucket_start(now_ms - _ms(p.raw), MINUTE_MS), self._marks["watermark_1m"])
-        m_cut = min(bucket_start(now_ms - _ms(p.minute), HOUR_MS), self._marks["watermark_1h"])
+        m_cut = min(bucket_start(now_ms - _ms(p.minute), MINUTE_MS), self._marks["watermark_1h"])
         pruned_raw = await self._prune("raw", raw_cut)
         pruned_1m = await self._prune("1m", m_cut)
         pruned_1h = await self._prune("1h", bucket_start(now_ms - _ms(p.hour), HOUR_MS))
