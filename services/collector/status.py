@@ -6,15 +6,20 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from services.collector.retry import RetryPolicy
 from shared.errors import (
+    AlgorithmMismatch,
     AuthFailed,
+    CircuitOpen,
     DeviceError,
+    DeviceOverloaded,
     DeviceTimeout,
     DeviceUnreachable,
     HostKeyMismatch,
     Retryable,
 )
 from shared.events import DeviceState, DeviceStatus, utcnow
+from shared.settings import RetrySettings
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +32,12 @@ def state_for(error: DeviceError) -> DeviceState:
         return DeviceState.AUTH_FAILED
     if isinstance(error, HostKeyMismatch):
         return DeviceState.HOST_KEY_MISMATCH
+    if isinstance(error, AlgorithmMismatch):
+        return DeviceState.ALGORITHM_MISMATCH
+    if isinstance(error, DeviceOverloaded):
+        return DeviceState.OVERLOADED
+    if isinstance(error, CircuitOpen):
+        return DeviceState.CIRCUIT_OPEN
     if isinstance(error, DeviceTimeout):
         return DeviceState.TIMEOUT
     if isinstance(error, DeviceUnreachable):
@@ -65,23 +76,37 @@ class StatusTracker:
 class Backoff:
     """How long to wait before connecting again after a failure.
 
-    Credentials that were refused are not retried for `auth_delay` (five minutes by
-    default): hammering a device with a wrong password locks accounts on AAA servers.
-    Transient failures back off exponentially from `base` up to `cap`.
+    Refused credentials, an untrusted host key or no common algorithm are not retried for
+    `auth_delay` (five minutes by default): nothing changes until a human acts, and
+    hammering a device with a wrong password locks accounts on AAA servers. Transient
+    failures follow `policy` (exponential from `base` up to `cap`, optionally jittered).
     """
 
-    def __init__(self, *, base: float, cap: float = 300.0, auth_delay: float = 300.0) -> None:
-        self.base = base
-        self.cap = cap
+    def __init__(
+        self,
+        *,
+        base: float,
+        cap: float = 300.0,
+        auth_delay: float = 300.0,
+        policy: RetryPolicy | None = None,
+    ) -> None:
         self.auth_delay = auth_delay
+        self.policy = policy or RetryPolicy(initial=base, cap=cap)
         self.failures = 0
+
+    @classmethod
+    def from_settings(cls, settings: RetrySettings, *, interval: float) -> Backoff:
+        """The backoff the collector settings describe for a device polled every `interval`."""
+        policy = RetryPolicy.from_settings(settings, interval=interval)
+        return cls(base=policy.initial, cap=policy.cap, auth_delay=settings.auth_retry_s,
+                   policy=policy)
 
     def delay_after(self, error: DeviceError) -> float:
         """Seconds to wait after `error` before the next connection attempt."""
         self.failures += 1
         if not isinstance(error, Retryable):
-            return self.auth_delay  # auth, host key: nothing changes until a human acts
-        return float(min(self.cap, self.base * 2 ** (self.failures - 1)))
+            return self.auth_delay
+        return self.policy.delay(self.failures)
 
     def reset(self) -> None:
         """A connection succeeded: start from `base` again next time."""
