@@ -12,10 +12,12 @@ import logging
 
 from services.collector.assignment_loop import SharedPolling
 from services.collector.drivers.registry import DRIVERS
+from services.collector.fastpoll import PollFastService
 from services.collector.hostkeys import HostKeyStore
 from services.collector.leases import LeaseTable, open_bucket
 from services.collector.membership import BUCKET_TTL_S, Membership, new_collector_id
 from services.collector.poller import DevicePoller
+from services.collector.runtime import build_runtime
 from shared.bus import Bus
 from shared.errors import ConfigError, InventoryError
 from shared.inventory import Device, Inventory, load_inventory
@@ -60,13 +62,18 @@ async def run_inventory(
     collector_id = collector_id or new_collector_id()
     host_keys = host_key_store(settings)
     login_slots = asyncio.Semaphore(settings.collector.max_concurrent_logins)
+    runtime = build_runtime(settings, login_slots=login_slots)  # pacer, breakers, audit
+    fast_polls = PollFastService(bus=bus, max_duration=settings.collector.poll_fast_max_s)
 
     def make_poller(device: Device) -> DevicePoller:
         driver_class = DRIVERS.get(device.platform)
-        return DevicePoller(
+        poller = DevicePoller(
             device=device, driver=driver_class() if driver_class else None, bus=bus,
             host_keys=host_keys, settings=settings.collector, login_slots=login_slots,
+            runtime=runtime,
         )
+        fast_polls.track(device.name, poller)
+        return poller
 
     subjects = bus.subjects
     leases = LeaseTable(
@@ -81,6 +88,7 @@ async def run_inventory(
     )
     log.info("collector %s sharing %d devices", collector_id, len(inventory.devices))
     await members.start()
+    await fast_polls.start()
     try:
         await leases.start()
         try:
@@ -88,7 +96,9 @@ async def run_inventory(
         finally:
             await leases.stop()
     finally:
+        await fast_polls.stop()
         await members.stop()
+        runtime.close()
 
 
 async def run(settings: NetvigilSettings, bus: Bus, stop: asyncio.Event) -> None:
