@@ -59,8 +59,8 @@ def _check_attr(value: str) -> str:
     return value
 
 
-def _seconds(value: str) -> int:
-    found = _DURATION.match(value.strip())
+def _seconds(value: Any) -> int:
+    found = _DURATION.match(str(value).strip())
     if not found or int(found[1]) == 0:
         raise ValueError(f"bucket {value!r} must be a positive duration like 60s, 5m, 1h or 1d")
     return int(found[1]) * _UNIT_S[found[2]]
@@ -68,7 +68,7 @@ def _seconds(value: str) -> int:
 
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_restore_plus)]
 AttrFilter = Annotated[str, AfterValidator(_check_attr)]
-Duration = Annotated[str, AfterValidator(_seconds)]
+Duration = Annotated[int, BeforeValidator(_seconds)]
 
 
 class MetricsPage(BaseModel):
@@ -194,7 +194,7 @@ async def get_aggregate(
 ) -> AggregatePage:
     """Aggregates per group (and time bucket), e.g. the ten busiest interfaces by average."""
     spec = AggregateSpec(
-        functions=fn, group_by=group_by, bucket_s=_seconds(bucket) if bucket else None,
+        functions=fn, group_by=group_by, bucket_s=bucket,
         resolution=resolution, sort_by=sort_by, order=order,
     )
     result = await storage.query(MetricQuery(**filters, limit=limit, aggregate=spec))
