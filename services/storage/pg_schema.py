@@ -50,6 +50,15 @@ CREATE TABLE IF NOT EXISTS ingested_events (
     samples      INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ingested_events_by_time ON ingested_events (ingested_at);
+CREATE TABLE IF NOT EXISTS rollup_1m (
+    series_id BIGINT NOT NULL, start BIGINT NOT NULL,
+    min DOUBLE PRECISION NOT NULL, max DOUBLE PRECISION NOT NULL, sum DOUBLE PRECISION NOT NULL,
+    count BIGINT NOT NULL, last DOUBLE PRECISION NOT NULL, last_ts BIGINT NOT NULL,
+    PRIMARY KEY (series_id, start)
+);
+CREATE TABLE IF NOT EXISTS rollup_1h (LIKE rollup_1m INCLUDING ALL);
+CREATE TABLE IF NOT EXISTS rolled_days (day BIGINT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
 """
 
 _PARTITION_NAME = re.compile(r"^samples_(\d{8})$")

@@ -5,39 +5,43 @@ The schema mirrors SQLite's (integer series ids, samples keyed by (series_id, ts
 A write is one transaction: record the event ids (`ON CONFLICT DO NOTHING RETURNING`),
 look up or create the series, COPY the new samples into a per-connection staging table and
 move them into `samples` with one `INSERT ... SELECT ... ON CONFLICT DO NOTHING`.
+Reads are in `pg_query.py`, rollups and retention in `pg_maintain.py`.
 See docs/storage.md, "Backends".
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
 
+from services.storage.pg_maintain import DISK_BYTES, PgMaintenance
+from services.storage.pg_query import MIN_TS, PgReader
 from services.storage.pg_schema import (
     create_partition,
     day_of,
-    drop_partitions_before,
     existing_partitions,
     prepare_schema,
 )
 from services.storage.store import (
+    MaintenanceReport,
+    QueryLimits,
+    RetentionPolicy,
     SeriesInfo,
     canonical_attributes,
     from_millis,
     storable_samples,
-    time_bounds,
     to_millis,
 )
 from shared.catalog import unit_of
 from shared.errors import StorageError
-from shared.events import MetricBatch, MetricPoint, MetricQuery, MetricQueryResult, StorageStats
+from shared.events import MetricBatch, MetricQuery, MetricQueryResult, StorageStats
 
 log = logging.getLogger(__name__)
 
@@ -62,15 +66,25 @@ async def mapped_postgres_errors(what: str) -> AsyncIterator[None]:
 class PostgresStore:
     """A `MetricStore` in one PostgreSQL schema."""
 
-    def __init__(self, *, pool: asyncpg.Pool, schema: str, partitions: set[int]) -> None:
+    def __init__(
+        self, *, pool: asyncpg.Pool, schema: str, policy: RetentionPolicy, limits: QueryLimits
+    ) -> None:
         self._pool = pool
         self._schema = schema
-        self._partitions = partitions
+        self._partitions: set[int] = set()
         self._series_ids: dict[SeriesKey, int] = {}
+        self._reader = PgReader(pool=pool, limits=limits)
+        self._maintenance = PgMaintenance(pool=pool, schema=schema, policy=policy)
 
     @classmethod
     async def open(
-        cls, dsn: str, *, schema: str = "public", max_connections: int = 4
+        cls,
+        dsn: str,
+        *,
+        schema: str = "public",
+        policy: RetentionPolicy | None = None,
+        limits: QueryLimits | None = None,
+        max_connections: int = 4,
     ) -> PostgresStore:
         """Connect to `dsn` and prepare `schema` (created if missing)."""
         async with mapped_postgres_errors(f"opening the PostgreSQL metric store {schema}"):
@@ -86,7 +100,12 @@ class PostgresStore:
                 server_settings={"search_path": schema},
                 init=_init_connection,
             )
-        store = cls(pool=pool, schema=schema, partitions=set())
+        store = cls(
+            pool=pool,
+            schema=schema,
+            policy=policy or RetentionPolicy(),
+            limits=limits or QueryLimits(),
+        )
         try:
             await store._load_state()
         except BaseException:
@@ -157,7 +176,10 @@ class PostgresStore:
             "INSERT INTO samples (series_id, ts, value)"
             " SELECT series_id, ts, value FROM nv_staging ORDER BY seq ON CONFLICT DO NOTHING"
         )
-        return int(status.split()[-1])
+        written = int(status.split()[-1])
+        if written:
+            await _unroll_days(conn, {day_of(ts) for ts, _, _ in rows})
+        return written
 
     async def _series_id_map(
         self,
@@ -187,41 +209,32 @@ class PostgresStore:
         return {key: self._series_ids.get(key) or new_series[key] for key in ordered}
 
     async def query(self, query: MetricQuery) -> MetricQueryResult:
-        """Return the points matching `query`, ordered by time then series."""
-        start, end = time_bounds(query)
-        params = _Params()
-        where = [series_where(query, params)]
-        if start is not None:
-            where.append(f"sa.ts >= {params.add(start)}")
-        if end is not None:
-            where.append(f"sa.ts < {params.add(end)}")
-        # One extra row tells whether the limit cut the result.
-        sql = (
-            "SELECT se.device, se.metric, se.attributes, sa.ts, sa.value"
-            " FROM samples AS sa JOIN series AS se ON se.id = sa.series_id"
-            f" WHERE {' AND '.join(where)}"
-            f" ORDER BY sa.ts, sa.series_id LIMIT {params.add(query.limit + 1)}"
-        )
-        rows = await self._fetch("metric query", sql, params.values)
-        points = [_point(row) for row in rows[: query.limit]]
-        return MetricQueryResult(points=points, truncated=len(rows) > query.limit)
+        """Answer `query`: raw points (paged), the latest point per series, or aggregates."""
+        return await self._reader.query(query)
 
     async def list_series(
         self, *, device: str | None = None, metric: str | None = None
     ) -> list[SeriesInfo]:
-        """Return the known series, ordered by device, metric and attributes (bytewise)."""
-        params = _Params()
-        where = series_where(MetricQuery(device=device, metric=metric), params)
-        rows = await self._fetch(
-            "listing series",
-            f"SELECT se.device, se.metric, se.attributes FROM series AS se WHERE {where}"
-            ' ORDER BY se.device COLLATE "C", se.metric COLLATE "C", se.attributes COLLATE "C"',
-            params.values,
-        )
-        return [
-            SeriesInfo(device=d, metric=m, attributes=json.loads(a), unit=unit_of(m))
-            for d, m, a in rows
+        """Return the known series, ordered by device, metric and attributes."""
+        refs = await self._reader.matching_series(MetricQuery(device=device, metric=metric))
+        infos = [
+            SeriesInfo(
+                device=r.device,
+                metric=r.metric,
+                attributes=dict(r.attributes),
+                unit=unit_of(r.metric),
+            )
+            for r in refs
         ]
+        return sorted(infos, key=lambda i: (i.device, i.metric, canonical_attributes(i.attributes)))
+
+    async def maintain(self, *, now: datetime) -> MaintenanceReport:
+        """Roll up complete days, then prune by age and size (see pg_maintain)."""
+        async with mapped_postgres_errors("storage maintenance"):
+            report = await self._maintenance.run(to_millis(now))
+        # Dropped partitions are created again on demand by a late write.
+        await self._load_state()
+        return report
 
     async def stats(self) -> StorageStats:
         """Count series, samples and events, and find the oldest and newest sample."""
@@ -233,54 +246,36 @@ class PostgresStore:
             " (SELECT min(m.ts) FROM series AS s CROSS JOIN LATERAL"
             "   (SELECT min(ts) AS ts FROM samples WHERE series_id = s.id) AS m),"
             " (SELECT max(m.ts) FROM series AS s CROSS JOIN LATERAL"
-            "   (SELECT max(ts) AS ts FROM samples WHERE series_id = s.id) AS m)",
+            "   (SELECT max(ts) AS ts FROM samples WHERE series_id = s.id) AS m),"
+            " (SELECT count(*) FROM rollup_1m), (SELECT count(*) FROM rollup_1h),"
+            f" ({DISK_BYTES})",
             [],
         )
-        series, samples, events, oldest, newest = rows[0]
+        series, samples, events, oldest, newest, r1m, r1h, disk = rows[0]
         return StorageStats(
             series=series,
             samples=samples,
             events=events,
             oldest=from_millis(oldest) if oldest is not None else None,
             newest=from_millis(newest) if newest is not None else None,
+            disk_bytes=disk,
+            rollup_1m_rows=r1m,
+            rollup_1h_rows=r1h,
         )
-
-    async def drop_raw_before(self, cutoff_ms: int) -> int:
-        """Drop the day partitions wholly before `cutoff_ms`; return how many were dropped."""
-        async with mapped_postgres_errors("dropping partitions"), self._pool.acquire() as conn:
-            dropped = await drop_partitions_before(conn, cutoff_ms)
-        self._partitions.difference_update(dropped)
-        if dropped:
-            log.info("dropped %d sample partitions before %s", len(dropped), from_millis(cutoff_ms))
-        return len(dropped)
 
     async def _fetch(self, what: str, sql: str, params: Sequence[Any]) -> list[asyncpg.Record]:
         async with mapped_postgres_errors(what), self._pool.acquire() as conn:
             return list(await conn.fetch(sql, *params))
 
 
-class _Params:
-    """Positional parameters of one statement, numbered as they are added."""
-
-    def __init__(self) -> None:
-        self.values: list[Any] = []
-
-    def add(self, value: Any) -> str:
-        self.values.append(value)
-        return f"${len(self.values)}"
-
-
-def series_where(query: MetricQuery, params: _Params) -> str:
-    """SQL condition on `se` (series) for the query's device, metric and attributes."""
-    clauses = ["TRUE"]
-    if query.device is not None:
-        clauses.append(f"se.device = {params.add(query.device)}")
-    if query.metric is not None:
-        clauses.append(f"se.metric = {params.add(query.metric)}")
-    if query.attributes:
-        # jsonb containment is the subset match: every given key with the given value.
-        clauses.append(f"se.attrs @> {params.add(json.dumps(query.attributes))}::jsonb")
-    return " AND ".join(clauses)
+async def _unroll_days(conn: asyncpg.Connection, days: set[int]) -> None:
+    """Mark days that got new samples for rolling up again (those whose raw data is kept)."""
+    await conn.execute(
+        "DELETE FROM rolled_days WHERE day = ANY($1::bigint[])"
+        " AND day >= coalesce((SELECT value FROM marks WHERE name = 'floor_raw'), $2)",
+        sorted(days),
+        MIN_TS,
+    )
 
 
 async def _record_events(conn: asyncpg.Connection, batches: Sequence[MetricBatch]) -> set[UUID]:
@@ -302,15 +297,3 @@ async def _record_events(conn: asyncpg.Connection, batches: Sequence[MetricBatch
 async def _init_connection(conn: asyncpg.Connection) -> None:
     # Temporary tables live as long as the connection; pool resets do not drop them.
     await conn.execute(_STAGING)
-
-
-def _point(row: asyncpg.Record) -> MetricPoint:
-    device, metric, attributes, ts, value = row
-    return MetricPoint(
-        device=device,
-        metric=metric,
-        unit=unit_of(metric),
-        ts=from_millis(ts),
-        value=value,
-        attributes=json.loads(attributes),
-    )
