@@ -282,8 +282,10 @@ PARSERS = {
     "show ip bgp summary vrf all": parse_show_ip_bgp_summary_vrf_all,
 }
 
+# CPU comes from the "CPU states" line of `show system resources`; `show processes cpu`
+# (5 s / 1 min / 5 min, but a long process table) stays in PARSERS for those who want it.
+# Polling both would give system.cpu.utilization two values per poll.
 COMMANDS: tuple[CommandSpec, ...] = (
-    CommandSpec("cpu", "show processes cpu", parse_show_processes_cpu),
     CommandSpec("memory", "show system resources", parse_show_system_resources),
     CommandSpec("interfaces", "show interface", parse_show_interface),
     CommandSpec("environment", "show environment", parse_show_environment),

@@ -2,7 +2,7 @@
 
 Drivers take their command tables from here. Where a platform offers structured output,
 `JSON_COMMANDS` is preferred and `TEXT_COMMANDS` is the fallback for software without
-it; the text table also holds groups that have no JSON form (EOS and NX-OS CPU).
+it; the text table also holds groups that have no JSON form (EOS CPU).
 """
 
 from __future__ import annotations

@@ -210,6 +210,7 @@ def test_nxos_json_resources_and_version_read_strings_when_numbers_quoted() -> N
     assert values(readings, "system.memory.usage") == {
         key(state="used"): 4189652 * 1024, key(state="free"): 1683520 * 1024}
     assert values(readings, "system.cpu.load_average.5m") == {key(): 0.40}
+    assert values(readings, "system.cpu.utilization") == {key(): pytest.approx(0.1376)}
     version = {"kern_uptm_days": 123, "kern_uptm_hrs": 5, "kern_uptm_mins": 15,
                "kern_uptm_secs": 19}
     uptime = cisco_nxos_json.parse_show_version_json(json.dumps(version))

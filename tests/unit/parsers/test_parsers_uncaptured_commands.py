@@ -38,6 +38,8 @@ def test_nxos_system_resources_reads_kib_when_memory_line_present() -> None:
     assert values(readings, "system.memory.limit") == {key(): 8000000 * 1024}
     assert values(readings, "system.cpu.load_average.1m") == {key(): 0.21}
     assert values(readings, "system.cpu.load_average.15m") == {key(): 0.40}
+    # "CPU states  :   4.00% user,   6.50% kernel,   89.50% idle": busy 10.5 %.
+    assert values(readings, "system.cpu.utilization") == {key(): pytest.approx(0.105)}
 
 
 JUNOS_ROUTING_ENGINE = """\
