@@ -27,6 +27,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from services.collector.breaker import BreakerState, CircuitBreaker
+from services.collector.cli_session import session_factory
 from services.collector.drivers.base import Driver
 from services.collector.hostkeys import HostKeyStore
 from services.collector.pollrun import PollOutcome, PollRun, poll_state
@@ -94,7 +95,7 @@ class DevicePoller:
             password = self._runtime.password_for(self.device)
         except ConfigError as exc:
             self._config_problem, password = str(exc), None
-        return DeviceSession(
+        return session_factory(driver)(  # a CLI shell for network devices, exec for Linux
             device=self.device,
             allowed_commands=driver.allowed_commands() if driver else frozenset(),
             host_keys=host_keys,
