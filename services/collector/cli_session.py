@@ -116,7 +116,7 @@ class CliSession(DeviceSession):
     async def _read(self, done: Callable[[str], bool]) -> str:
         """Read until `done` holds for the end of the output, answering pager prompts."""
         assert self._process is not None
-        raw, pages, pressed = "", 0, False
+        raw, pages, pressed_at = "", 0, 0
         while len(raw) <= MAX_OUTPUT_CHARS and pages <= MAX_PAGES:
             data = await self._process.stdout.read(65536)
             if not data:
@@ -125,11 +125,12 @@ class CliSession(DeviceSession):
             window = raw[-WINDOW_CHARS:]  # prompt and pager are at the end: read only that
             if done(window):
                 return raw
-            paging = at_pager(window)
-            if paging and not pressed:  # one key per pager prompt, not per chunk read
+            # One key per pager prompt: a new prompt comes after at least one new line,
+            # while a prompt half-erased by the last key press does not.
+            if at_pager(window) and "\n" in raw[pressed_at:]:
                 pages += 1
+                pressed_at = len(raw)
                 self._process.stdin.write(" ")
-            pressed = paging
         raise CommandRejected(self.device.name, "output too long; stopped reading")
 
     async def _close_shell(self) -> None:

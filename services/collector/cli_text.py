@@ -77,7 +77,7 @@ def learned_prompt(raw: str) -> str | None:
     A banner or MOTD may hold '#' and '>' anywhere, even in lines that look like prompts,
     but it does not end with the same line repeated once per newline we sent, unfinished.
     """
-    last = tail(raw, PROMPT_REPEATS - 1)
+    last = tail(raw, PROMPT_REPEATS)
     if len(last) < PROMPT_REPEATS:
         return None
     candidate = last[-1].strip()
