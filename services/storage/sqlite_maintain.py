@@ -138,7 +138,7 @@ class SqliteMaintenance:
             hi = stepper.next_hi(lo, target)
 
             async def step(lo: int = lo, hi: int = hi) -> int:
-                rows = (await self._db.execute(sql, (lo, hi))).rowcount
+                rows = await self._changes(sql, (lo, hi))
                 await self._set_marks(**{mark: hi})
                 return rows
 
@@ -155,7 +155,7 @@ class SqliteMaintenance:
             async def step(start: int = start) -> int:
                 count = 0
                 if start >= self._marks.get("floor_raw", start):  # raw still complete there
-                    count = (await self._db.execute(_ROLL_1M, (start, start + MINUTE_MS))).rowcount
+                    count = await self._changes(_ROLL_1M, (start, start + MINUTE_MS))
                     if start < self._marks["watermark_1h"]:
                         hour = bucket_start(start, HOUR_MS)
                         await self._db.execute(_ROLL_1H, (hour, hour + HOUR_MS))
@@ -233,6 +233,11 @@ class SqliteMaintenance:
             if rows < chunk:
                 break
         return total
+
+    async def _changes(self, sql: str, params: tuple[int, ...]) -> int:
+        """Run one statement; return the rows it changed (rowcount is -1 for WITH ... INSERT)."""
+        await self._db.execute(sql, params)
+        return await self._scalar("SELECT changes()") or 0
 
     async def _set_marks(self, **values: int) -> None:
         await self._db.executemany(

@@ -165,3 +165,16 @@ async def test_maintenance_prunes_ingested_events_when_older_than_stream_age(
         assert (await store.stats()).events == 0
     finally:
         await store.close()
+
+
+async def test_maintenance_reports_rows_rolled_when_first_pass(tmp_path: Path, fleet: Fleet) -> None:
+    policy = RetentionPolicy(raw=timedelta(days=365), chunk_rows=500)
+    store = await open_loaded(tmp_path / "n.db", fleet, policy)
+    try:
+        report = await store.maintain(now=NOW)
+        assert report.rolled_1m == len(numpy_rollups(fleet.samples, 60_000)) == 15 * 120
+        assert report.rolled_1h == len(numpy_rollups(fleet.samples, 3_600_000)) == 15 * 2
+        again = await store.maintain(now=NOW)
+        assert (again.rolled_1m, again.rolled_1h, again.pruned_raw) == (0, 0, 0)
+    finally:
+        await store.close()
