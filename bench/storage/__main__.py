@@ -34,56 +34,108 @@ def parse() -> argparse.Namespace:
     p.add_argument("--devices", type=int, default=25)
     p.add_argument("--interfaces", type=int, default=20, help="x2 directions = samples per poll")
     p.add_argument("--batch-messages", type=int, default=100, help="storage.batch_messages")
-    p.add_argument("--postgres", default=None, help="DSN, e.g. postgresql://postgres@127.0.0.1/test")
+    p.add_argument(
+        "--postgres", default=None, help="DSN, e.g. postgresql://postgres@127.0.0.1/test"
+    )
     p.add_argument("--runs", type=int, default=300)
     p.add_argument("--deadline-s", type=float, default=900.0, help="per ingest run")
     p.add_argument("--dir", type=Path, default=None, help="work directory (default: a temp dir)")
     return p.parse_args()
 
 
-async def bench_backend(name: str, store: MetricStore, bus: Bus, fleet: Fleet, args: argparse.Namespace) -> None:
+async def bench_backend(
+    name: str, store: MetricStore, bus: Bus, fleet: Fleet, args: argparse.Namespace
+) -> None:
     phase = max(1, 1_000_000 // fleet.series)  # publish ~1M samples, then ingest them
-    ingest = await real_path_ingest(bus, store, fleet, batch_messages=args.batch_messages,
-                                    phase_polls=phase, deadline_s=args.deadline_s, durable=f"bench-{name}")
-    print(f"[{name}] real path: {ingest.samples:,} samples in {ingest.seconds:.1f} s = "
-          f"{ingest.rate:,.0f} samples/s (batch_messages={args.batch_messages}, "
-          f"{fleet.per_poll} samples/message)")
-    print(f"[{name}] RSS before ingest {ingest.rss_before:.0f} MiB; peak per 1M-sample phase: "
-          f"first {ingest.rss_peaks[0]:.0f}, max {max(ingest.rss_peaks):.0f}, "
-          f"last {ingest.rss_peaks[-1]:.0f} MiB")
+    ingest = await real_path_ingest(
+        bus,
+        store,
+        fleet,
+        batch_messages=args.batch_messages,
+        phase_polls=phase,
+        deadline_s=args.deadline_s,
+        durable=f"bench-{name}",
+    )
+    print(
+        f"[{name}] real path: {ingest.samples:,} samples in {ingest.seconds:.1f} s = "
+        f"{ingest.rate:,.0f} samples/s (batch_messages={args.batch_messages}, "
+        f"{fleet.per_poll} samples/message)"
+    )
+    print(
+        f"[{name}] RSS before ingest {ingest.rss_before:.0f} MiB; peak per 1M-sample phase: "
+        f"first {ingest.rss_peaks[0]:.0f}, max {max(ingest.rss_peaks):.0f}, "
+        f"last {ingest.rss_peaks[-1]:.0f} MiB"
+    )
     await report_queries(name, store, fleet, args)
     t0 = time.perf_counter()
     from shared.events import utcnow
 
     report = await store.maintain(now=utcnow())
-    print(f"[{name}] rollups of the whole store: {time.perf_counter() - t0:.1f} s "
-          f"({report.rolled_1m:,} 1m rows, {report.rolled_1h:,} 1h rows)")
-    one = await query_latency(store, fleet, hours=24, bucket_s=60, resolution=Resolution.MINUTE,
-                              runs=args.runs, deadline_s=60)
-    print(f"[{name}] 24 h 1-minute buckets from 1m rollups: p50 {one.p50:.1f} ms, "
-          f"p99 {one.p99:.1f} ms ({one.runs} runs, {one.rows} buckets)")
+    print(
+        f"[{name}] rollups of the whole store: {time.perf_counter() - t0:.1f} s "
+        f"({report.rolled_1m:,} 1m rows, {report.rolled_1h:,} 1h rows)"
+    )
+    one = await query_latency(
+        store,
+        fleet,
+        hours=24,
+        bucket_s=60,
+        resolution=Resolution.MINUTE,
+        runs=args.runs,
+        deadline_s=60,
+    )
+    print(
+        f"[{name}] 24 h 1-minute buckets from 1m rollups: p50 {one.p50:.1f} ms, "
+        f"p99 {one.p99:.1f} ms ({one.runs} runs, {one.rows} buckets)"
+    )
     stats = await store.stats()
-    print(f"[{name}] store: {stats.series:,} series, {stats.samples:,} samples, "
-          f"{(stats.disk_bytes or 0) / 2**20:,.0f} MiB on disk")
+    print(
+        f"[{name}] store: {stats.series:,} series, {stats.samples:,} samples, "
+        f"{(stats.disk_bytes or 0) / 2**20:,.0f} MiB on disk"
+    )
     return ingest.rate
 
 
-async def report_queries(name: str, store: MetricStore, fleet: Fleet, args: argparse.Namespace) -> None:
-    hour = await query_latency(store, fleet, hours=1, bucket_s=None, resolution=Resolution.AUTO,
-                               runs=args.runs, deadline_s=60)
-    print(f"[{name}] 1 h aggregate (avg,min,max,count,p95) of one series: p50 {hour.p50:.1f} ms, "
-          f"p99 {hour.p99:.1f} ms ({hour.runs} runs, answered from {hour.resolution})")
-    day = await query_latency(store, fleet, hours=24, bucket_s=60, resolution=Resolution.AUTO,
-                              runs=args.runs, deadline_s=60)
-    print(f"[{name}] 24 h 1-minute buckets of one series: p50 {day.p50:.1f} ms, "
-          f"p99 {day.p99:.1f} ms ({day.runs} runs, {day.rows} buckets, from {day.resolution})")
+async def report_queries(
+    name: str, store: MetricStore, fleet: Fleet, args: argparse.Namespace
+) -> None:
+    hour = await query_latency(
+        store,
+        fleet,
+        hours=1,
+        bucket_s=None,
+        resolution=Resolution.AUTO,
+        runs=args.runs,
+        deadline_s=60,
+    )
+    print(
+        f"[{name}] 1 h aggregate (avg,min,max,count,p95) of one series: p50 {hour.p50:.1f} ms, "
+        f"p99 {hour.p99:.1f} ms ({hour.runs} runs, answered from {hour.resolution})"
+    )
+    day = await query_latency(
+        store,
+        fleet,
+        hours=24,
+        bucket_s=60,
+        resolution=Resolution.AUTO,
+        runs=args.runs,
+        deadline_s=60,
+    )
+    print(
+        f"[{name}] 24 h 1-minute buckets of one series: p50 {day.p50:.1f} ms, "
+        f"p99 {day.p99:.1f} ms ({day.runs} runs, {day.rows} buckets, from {day.resolution})"
+    )
 
 
 async def main(args: argparse.Namespace, work: Path) -> None:
     samples = 200_000 if args.quick else args.samples
-    fleet = Fleet(devices=args.devices, interfaces=args.interfaces, samples=samples, end=now_floor())
-    print(f"fleet: {fleet.devices} devices x {fleet.per_poll} series, {fleet.polls:,} polls "
-          f"every 10 s = {fleet.polls * fleet.series:,} samples over {fleet.end - fleet.start}")
+    fleet = Fleet(
+        devices=args.devices, interfaces=args.interfaces, samples=samples, end=now_floor()
+    )
+    print(
+        f"fleet: {fleet.devices} devices x {fleet.per_poll} series, {fleet.polls:,} polls "
+        f"every 10 s = {fleet.polls * fleet.series:,} samples over {fleet.end - fleet.start}"
+    )
     server = NatsServer(store_dir=work / "nats")
     url = await server.astart()
     bus = await Bus.connect(NatsSettings(url=url, embedded=False), name="bench-storage")
@@ -96,10 +148,14 @@ async def main(args: argparse.Namespace, work: Path) -> None:
         finally:
             await store.close()
         naive_rows = args.naive_rows or fleet.polls * fleet.series
-        naive = await naive_reference(fleet, work / "naive.db", rows=naive_rows, deadline_s=args.deadline_s)
-        print(f"[reference] naive executemany(1000)/transaction into (device, metric, ts) index: "
-              f"{naive.rows:,} rows in {naive.seconds:.1f} s = {naive.rate:,.0f} rows/s "
-              f"(last 1M rows: {naive.last_million_rate:,.0f} rows/s)")
+        naive = await naive_reference(
+            fleet, work / "naive.db", rows=naive_rows, deadline_s=args.deadline_s
+        )
+        print(
+            f"[reference] naive executemany(1000)/transaction into (device, metric, ts) index: "
+            f"{naive.rows:,} rows in {naive.seconds:.1f} s = {naive.rate:,.0f} rows/s "
+            f"(last 1M rows: {naive.last_million_rate:,.0f} rows/s)"
+        )
         print(f"[sqlite] ratio real path / naive: {sqlite_rate / naive.rate:.2f}x overall")
         if args.postgres:
             pg = await PostgresStore.open(args.postgres, schema="bench_storage")

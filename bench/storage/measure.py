@@ -47,7 +47,9 @@ async def publish(bus: Bus, fleet: Fleet, first_poll: int, last_poll: int) -> in
     pending: list[asyncio.Future[None]] = []
     samples = 0
     for batch in fleet.batches(first_poll, last_poll):
-        pending.append(asyncio.ensure_future(bus.publish(bus.subjects.metrics(batch.device), batch)))
+        pending.append(
+            asyncio.ensure_future(bus.publish(bus.subjects.metrics(batch.device), batch))
+        )
         samples += len(batch.samples)
         if len(pending) >= PUBLISH_WINDOW:
             await asyncio.gather(*pending)
@@ -57,8 +59,14 @@ async def publish(bus: Bus, fleet: Fleet, first_poll: int, last_poll: int) -> in
 
 
 async def real_path_ingest(
-    bus: Bus, store: MetricStore, fleet: Fleet, *, batch_messages: int, phase_polls: int,
-    deadline_s: float, durable: str,
+    bus: Bus,
+    store: MetricStore,
+    fleet: Fleet,
+    *,
+    batch_messages: int,
+    phase_polls: int,
+    deadline_s: float,
+    durable: str,
 ) -> IngestResult:
     """Publish a phase of polls, then time the ingest of exactly that backlog; repeat."""
     settings = StorageSettings(batch_messages=batch_messages, durable_name=durable)
@@ -101,8 +109,15 @@ class Latency:
 
 
 async def query_latency(
-    store: MetricStore, fleet: Fleet, *, hours: float, bucket_s: int | None,
-    resolution: Resolution, runs: int, deadline_s: float, seed: int = 5,
+    store: MetricStore,
+    fleet: Fleet,
+    *,
+    hours: float,
+    bucket_s: int | None,
+    resolution: Resolution,
+    runs: int,
+    deadline_s: float,
+    seed: int = 5,
 ) -> Latency:
     """p50/p99 of one-series aggregates over `hours`, at random series and end times."""
     rng = random.Random(seed)
@@ -114,13 +129,22 @@ async def query_latency(
     for _ in range(runs):
         start = fleet.start + timedelta(seconds=rng.uniform(0, latest_start))
         query = MetricQuery(
-            device=f"dev{rng.randrange(fleet.devices):03d}", metric=METRIC,
+            device=f"dev{rng.randrange(fleet.devices):03d}",
+            metric=METRIC,
             attributes=fleet.attributes(rng.randrange(fleet.per_poll)),
-            start=start, end=start + span,
+            start=start,
+            end=start + span,
             aggregate=AggregateSpec(
-                functions=[Aggregation.AVG, Aggregation.MIN, Aggregation.MAX,
-                           Aggregation.COUNT, Aggregation.P95],
-                bucket_s=bucket_s, resolution=resolution),
+                functions=[
+                    Aggregation.AVG,
+                    Aggregation.MIN,
+                    Aggregation.MAX,
+                    Aggregation.COUNT,
+                    Aggregation.P95,
+                ],
+                bucket_s=bucket_s,
+                resolution=resolution,
+            ),
         )
         t0 = time.perf_counter()
         result = await store.query(query)
@@ -129,5 +153,10 @@ async def query_latency(
         if time.perf_counter() - started > deadline_s:
             break
     times.sort()
-    return Latency(p50=statistics.median(times), p99=times[min(len(times) - 1, int(0.99 * len(times)))],
-                   runs=len(times), resolution=answered, rows=rows)
+    return Latency(
+        p50=statistics.median(times),
+        p99=times[min(len(times) - 1, int(0.99 * len(times)))],
+        runs=len(times),
+        resolution=answered,
+        rows=rows,
+    )

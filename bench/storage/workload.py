@@ -1,4 +1,4 @@
-"""The benchmark fleet: devices polled every 10 s, one bus message per poll, and the naive reference."""
+"""The benchmark fleet (devices polled every 10 s, a message per poll) and the naive reference."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ STEP_S = 10
 
 @dataclass(frozen=True, kw_only=True)
 class Fleet:
-    """`devices` devices x `interfaces` interfaces x 2 directions, polled every 10 s, ending at `end`."""
+    """`devices` x `interfaces` x 2 directions, polled every 10 s, ending at `end`."""
 
     devices: int
     interfaces: int
@@ -55,10 +55,16 @@ class Fleet:
         for poll in range(first_poll, min(last_poll, self.polls)):
             at = self.start + timedelta(seconds=STEP_S * poll)
             for d in range(self.devices):
-                yield MetricBatch(device=f"dev{d:03d}", collected_at=at, samples=[
-                    MetricSample(metric=METRIC, value=self.value(poll, d, i), attributes=attrs[i])
-                    for i in range(self.per_poll)
-                ])
+                yield MetricBatch(
+                    device=f"dev{d:03d}",
+                    collected_at=at,
+                    samples=[
+                        MetricSample(
+                            metric=METRIC, value=self.value(poll, d, i), attributes=attrs[i]
+                        )
+                        for i in range(self.per_poll)
+                    ],
+                )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,15 +88,19 @@ async def naive_reference(fleet: Fleet, path: Path, *, rows: int, deadline_s: fl
         await db.execute("PRAGMA synchronous = NORMAL")
         await db.execute("CREATE TABLE naive (ts REAL, device TEXT, metric TEXT, value REAL)")
         await db.execute("CREATE INDEX naive_idx ON naive (device, metric, ts)")
-        names = [f"{METRIC}:{a['interface']}:{a['direction']}"
-                 for a in (fleet.attributes(i) for i in range(fleet.per_poll))]
+        names = [
+            f"{METRIC}:{a['interface']}:{a['direction']}"
+            for a in (fleet.attributes(i) for i in range(fleet.per_poll))
+        ]
         started = time.perf_counter()
         done, mark, mark_at, buffer = 0, 0, started, []
         for poll in range(fleet.polls):
             ts = (fleet.start + timedelta(seconds=STEP_S * poll)).timestamp()
             for d in range(fleet.devices):
-                buffer += [(ts, f"dev{d:03d}", names[i], fleet.value(poll, d, i))
-                           for i in range(fleet.per_poll)]
+                buffer += [
+                    (ts, f"dev{d:03d}", names[i], fleet.value(poll, d, i))
+                    for i in range(fleet.per_poll)
+                ]
             while len(buffer) >= 1000:
                 await db.execute("BEGIN")
                 await db.executemany("INSERT INTO naive VALUES (?, ?, ?, ?)", buffer[:1000])

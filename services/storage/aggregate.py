@@ -67,8 +67,17 @@ def rollups_of(samples: Iterable[Sample], step_ms: int) -> list[Rollup]:
         members = buckets[start]
         last_ts, last = max(members)
         values = [v for _, v in members]
-        out.append(Rollup(start=start, min=min(values), max=max(values), sum=math.fsum(values),
-                          count=len(values), last=last, last_ts=last_ts))
+        out.append(
+            Rollup(
+                start=start,
+                min=min(values),
+                max=max(values),
+                sum=math.fsum(values),
+                count=len(values),
+                last=last,
+                last_ts=last_ts,
+            )
+        )
     return out
 
 
@@ -81,14 +90,23 @@ def merge_rollups(rollups: Sequence[Rollup], step_ms: int) -> list[Rollup]:
     for start in sorted(groups):
         members = groups[start]
         newest = max(members, key=lambda r: r.last_ts)
-        out.append(Rollup(start=start, min=min(r.min for r in members),
-                          max=max(r.max for r in members), sum=math.fsum(r.sum for r in members),
-                          count=sum(r.count for r in members), last=newest.last,
-                          last_ts=newest.last_ts))
+        out.append(
+            Rollup(
+                start=start,
+                min=min(r.min for r in members),
+                max=max(r.max for r in members),
+                sum=math.fsum(r.sum for r in members),
+                count=sum(r.count for r in members),
+                last=newest.last,
+                last_ts=newest.last_ts,
+            )
+        )
     return out
 
 
-def fold_samples(per_series: Sequence[Sequence[Sample]], functions: Iterable[Aggregation]) -> Values:
+def fold_samples(
+    per_series: Sequence[Sequence[Sample]], functions: Iterable[Aggregation]
+) -> Values:
     """Exact aggregates of raw samples; `per_series` holds each series' samples in time order."""
     values = sorted(v for series in per_series for _, v in series)
     out: Values = {}
@@ -106,7 +124,9 @@ def fold_samples(per_series: Sequence[Sequence[Sample]], functions: Iterable[Agg
     return out
 
 
-def fold_rollups(per_series: Sequence[Sequence[Rollup]], functions: Iterable[Aggregation]) -> Values:
+def fold_rollups(
+    per_series: Sequence[Sequence[Rollup]], functions: Iterable[Aggregation]
+) -> Values:
     """Aggregates from rollups; `per_series` holds each series' rollups oldest first."""
     rows = [r for series in per_series for r in series]
     count = sum(r.count for r in rows)
@@ -118,7 +138,9 @@ def fold_rollups(per_series: Sequence[Sequence[Rollup]], functions: Iterable[Agg
         elif fn in _QUANTILES:
             out[fn] = _weighted_quantile(rows, _QUANTILES[fn])
         elif fn is Aggregation.RATE:
-            ends = [((s[0].last_ts, s[0].last), (s[-1].last_ts, s[-1].last)) for s in per_series if s]
+            ends = [
+                ((s[0].last_ts, s[0].last), (s[-1].last_ts, s[-1].last)) for s in per_series if s
+            ]
             out[fn] = _summed_rate(ends)
         elif fn is Aggregation.LAST:
             out[fn] = max(rows, key=lambda r: r.last_ts).last

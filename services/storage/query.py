@@ -14,7 +14,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.storage.aggregate import Rollup, Sample, Values, bucket_start, fold_rollups, fold_samples
+from services.storage.aggregate import (
+    Rollup,
+    Sample,
+    Values,
+    bucket_start,
+    fold_rollups,
+    fold_samples,
+)
 from services.storage.store import QueryLimits, from_millis
 from shared.errors import QueryError
 from shared.events import (
@@ -90,9 +97,7 @@ def _predicate(index: int, match: AttributeMatch, key: str, pattern: str) -> Pre
     return lambda value: compiled.fullmatch(value) is not None
 
 
-def check_limits(
-    query: MetricQuery, series: Sequence[SeriesRef], limits: QueryLimits
-) -> None:
+def check_limits(query: MetricQuery, series: Sequence[SeriesRef], limits: QueryLimits) -> None:
     """Refuse a query whose range or series count is over the limits."""
     if query.start is not None and query.end is not None:
         if query.end - query.start > limits.max_range:
@@ -170,8 +175,11 @@ def build_rows(
         for bucket, part in _split(data.get(ref.id, ()), bucket_ms, raw=raw).items():
             cells.setdefault((key, bucket), []).append(part)
     rows = [
-        AggregateRow(group=dict(key), bucket=from_millis(b) if b is not None else None,
-                     values=_fold(parts, spec, raw=raw))
+        AggregateRow(
+            group=dict(key),
+            bucket=from_millis(b) if b is not None else None,
+            values=_fold(parts, spec, raw=raw),
+        )
         for (key, b), parts in cells.items()
     ]
     rows.sort(key=_sort_key(spec))

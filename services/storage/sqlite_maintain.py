@@ -89,7 +89,11 @@ class SqliteMaintenance:
     """Builds rollups and prunes one SQLite store; `marks` is shared with the store."""
 
     def __init__(
-        self, *, db: aiosqlite.Connection, lock: asyncio.Lock, policy: RetentionPolicy,
+        self,
+        *,
+        db: aiosqlite.Connection,
+        lock: asyncio.Lock,
+        policy: RetentionPolicy,
         marks: dict[str, int],
     ) -> None:
         self._db = db
@@ -111,8 +115,11 @@ class SqliteMaintenance:
         pruned_1h = await self._prune("1h", bucket_start(now_ms - _ms(p.hour), HOUR_MS))
         pruned_raw += await self._prune_to_size()
         return MaintenanceReport(
-            rolled_1m=rolled_1m, rolled_1h=rolled_1h, pruned_raw=pruned_raw,
-            pruned_1m=pruned_1m, pruned_1h=pruned_1h,
+            rolled_1m=rolled_1m,
+            rolled_1h=rolled_1h,
+            pruned_raw=pruned_raw,
+            pruned_1m=pruned_1m,
+            pruned_1h=pruned_1h,
             pruned_events=await self._prune_events(now_ms - _ms(p.events)),
         )
 
@@ -121,7 +128,12 @@ class SqliteMaintenance:
             return
         oldest = await self._scalar(_OLDEST["raw"])
         start = bucket_start(oldest if oldest is not None else now_ms, HOUR_MS)
-        await self._transaction(lambda: self._set_marks(watermark_1m=start, watermark_1h=start))
+
+        async def step() -> int:
+            await self._set_marks(watermark_1m=start, watermark_1h=start)
+            return 0
+
+        await self._transaction(step)
 
     async def _roll_minutes(self, now_ms: int) -> int:
         target = bucket_start(now_ms - GRACE_MS, MINUTE_MS)
@@ -218,14 +230,15 @@ class SqliteMaintenance:
         return (pages - free) * size
 
     async def _prune_events(self, cut: int) -> int:
-        total = 0
+        total, chunk = 0, self._policy.chunk_rows
         for _ in range(_MAX_STEPS):
-            chunk = self._policy.chunk_rows
 
             async def step() -> int:
                 cursor = await self._db.execute(
                     "DELETE FROM ingested_events WHERE event_id IN (SELECT event_id FROM"
-                    " ingested_events WHERE ingested_at < ? LIMIT ?)", (cut, chunk))
+                    " ingested_events WHERE ingested_at < ? LIMIT ?)",
+                    (cut, chunk),
+                )
                 return cursor.rowcount
 
             rows = await self._transaction(step)

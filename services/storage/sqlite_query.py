@@ -70,7 +70,9 @@ class SqliteReader:
             sql += f" AND metric IN {_IDS}"
             params.append(json.dumps(sorted(matcher.metrics)))
         rows = await self._read(sql + " ORDER BY id", params)
-        refs = (SeriesRef(id=r[0], device=r[1], metric=r[2], attributes=json.loads(r[3])) for r in rows)
+        refs = (
+            SeriesRef(id=r[0], device=r[1], metric=r[2], attributes=json.loads(r[3])) for r in rows
+        )
         return [ref for ref in refs if matcher(ref)]
 
     async def _page(
@@ -79,8 +81,10 @@ class SqliteReader:
         by_id = {s.id: s for s in series}
         after = decode_cursor(query)
         desc = query.order is SortOrder.DESC
-        sql = (f"SELECT series_id, ts, value FROM samples WHERE series_id IN {_IDS}"
-               " AND ts >= ? AND ts < ?")
+        sql = (
+            f"SELECT series_id, ts, value FROM samples WHERE series_id IN {_IDS}"
+            " AND ts >= ? AND ts < ?"
+        )
         params: list[Any] = [json.dumps(list(by_id)), _lo(start), _hi(end)]
         if after is not None:
             sql += " AND (ts, series_id) < (?, ?)" if desc else " AND (ts, series_id) > (?, ?)"
@@ -92,7 +96,11 @@ class SqliteReader:
         kept = rows[: query.limit]
         points = [_point(by_id[sid], ts, value) for sid, ts, value in kept]
         truncated = len(rows) > query.limit
-        cursor = encode_cursor(Cursor(ts=kept[-1][1], series_id=kept[-1][0]), query) if truncated else None
+        cursor = (
+            encode_cursor(Cursor(ts=kept[-1][1], series_id=kept[-1][0]), query)
+            if truncated
+            else None
+        )
         return MetricQueryResult(points=points, truncated=truncated, next_cursor=cursor)
 
     async def _latest(
@@ -110,12 +118,19 @@ class SqliteReader:
         return MetricQueryResult(points=points, truncated=len(series) > query.limit)
 
     async def _aggregate(
-        self, query: MetricQuery, spec: AggregateSpec, series: Sequence[SeriesRef],
-        start: int | None, end: int | None, marks: Mapping[str, int],
+        self,
+        query: MetricQuery,
+        spec: AggregateSpec,
+        series: Sequence[SeriesRef],
+        start: int | None,
+        end: int | None,
+        marks: Mapping[str, int],
     ) -> MetricQueryResult:
         if spec.sort_by is not None and spec.sort_by not in spec.functions:
             raise QueryError(f"sort_by {spec.sort_by.value!r} must be one of the functions")
-        covered = {r: marks.get(f"floor_{r.value}") for r in Resolution if r is not Resolution.AUTO}
+        covered: dict[Resolution, int | None] = {
+            r: marks.get(f"floor_{r.value}") for r in Resolution if r is not Resolution.AUTO
+        }
         resolution = choose_resolution(spec, start, covered)
         ids = [s.id for s in series]
         if resolution is Resolution.RAW:
@@ -128,7 +143,9 @@ class SqliteReader:
         )
         return MetricQueryResult(points=[], truncated=truncated, rows=rows, resolution=resolution)
 
-    async def _raw(self, ids: list[int], start: int | None, end: int | None) -> dict[int, list[Sample]]:
+    async def _raw(
+        self, ids: list[int], start: int | None, end: int | None
+    ) -> dict[int, list[Sample]]:
         rows = await self._read(
             f"SELECT series_id, ts, value FROM samples WHERE series_id IN {_IDS}"
             " AND ts >= ? AND ts < ? ORDER BY series_id, ts LIMIT ?",
@@ -142,7 +159,11 @@ class SqliteReader:
         return out
 
     async def _rollups(
-        self, resolution: Resolution, ids: list[int], start: int | None, end: int | None,
+        self,
+        resolution: Resolution,
+        ids: list[int],
+        start: int | None,
+        end: int | None,
         marks: Mapping[str, int],
     ) -> dict[int, list[Rollup]]:
         """Stored rollups up to the watermark, the not-yet-rolled tail computed on the fly."""
@@ -154,7 +175,9 @@ class SqliteReader:
         raw_tail = await self._raw(ids, max(lo, done_1m), hi)
         out: dict[int, list[Rollup]] = {}
         for sid in ids:
-            fine = minute.get(sid, []) + rollups_of(raw_tail.get(sid, []), STEP_MS[Resolution.MINUTE])
+            fine = minute.get(sid, []) + rollups_of(
+                raw_tail.get(sid, []), STEP_MS[Resolution.MINUTE]
+            )
             out[sid] = fine
         if resolution is Resolution.HOUR:
             hours = await self._rollup_rows("rollup_1h", ids, lo, min(hi, done_1h))
@@ -162,7 +185,9 @@ class SqliteReader:
             out = {sid: hours.get(sid, []) + merge_rollups(out[sid], step) for sid in ids}
         return out
 
-    async def _rollup_rows(self, table: str, ids: list[int], lo: int, hi: int) -> dict[int, list[Rollup]]:
+    async def _rollup_rows(
+        self, table: str, ids: list[int], lo: int, hi: int
+    ) -> dict[int, list[Rollup]]:
         if hi <= lo:
             return {}
         rows = await self._read(
@@ -172,7 +197,9 @@ class SqliteReader:
             [json.dumps(ids), lo, hi, self._limits.max_points + 1],
         )
         if len(rows) > self._limits.max_points:
-            raise too_many_points(self._limits, Resolution.MINUTE if "1m" in table else Resolution.HOUR)
+            raise too_many_points(
+                self._limits, Resolution.MINUTE if "1m" in table else Resolution.HOUR
+            )
         out: dict[int, list[Rollup]] = {}
         for sid, b, mn, mx, sm, n, last, last_ts in rows:
             out.setdefault(sid, []).append(
@@ -204,6 +231,10 @@ def _hi(end: int | None) -> int:
 
 def _point(series: SeriesRef, ts: int, value: float) -> MetricPoint:
     return MetricPoint(
-        device=series.device, metric=series.metric, unit=unit_of(series.metric),
-        ts=from_millis(ts), value=value, attributes=dict(series.attributes),
+        device=series.device,
+        metric=series.metric,
+        unit=unit_of(series.metric),
+        ts=from_millis(ts),
+        value=value,
+        attributes=dict(series.attributes),
     )

@@ -36,7 +36,9 @@ from shared.events import (
 
 router = APIRouter(prefix="/api/v1", tags=["metrics"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorBody}, 502: {"model": ErrorBody}, 503: {"model": ErrorBody},
+    400: {"model": ErrorBody},
+    502: {"model": ErrorBody},
+    503: {"model": ErrorBody},
 }
 
 # An unescaped '+' in a query string arrives as a space ("...T10:00:00 02:00"); put it
@@ -95,10 +97,16 @@ def parse_attr_filters(raw: list[str]) -> dict[str, str]:
     for item in raw:
         key, _, value = item.partition(":")
         if key in filters and filters[key] != value:
-            raise RequestValidationError([{
-                "type": "value_error", "loc": ("query", "attr"), "input": item,
-                "msg": f"attribute {key!r} is filtered twice with different values",
-            }])
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "value_error",
+                        "loc": ("query", "attr"),
+                        "input": item,
+                        "msg": f"attribute {key!r} is filtered twice with different values",
+                    }
+                ]
+            )
         filters[key] = value
     return filters
 
@@ -142,7 +150,8 @@ def query_filters(
         "devices": device if len(device) > 1 else [],
         "metric": metric[0] if len(metric) == 1 else None,
         "metrics": metric if len(metric) > 1 else [],
-        "start": start, "end": end,
+        "start": start,
+        "end": end,
         "attributes": parse_attr_filters(attr),
         "attribute_filters": _patterns(attr_glob, AttributeMatch.GLOB)
         + _patterns(attr_regex, AttributeMatch.REGEX),
@@ -166,21 +175,29 @@ async def get_metrics(
     order: Annotated[SortOrder, Query(description="asc: oldest first; desc: newest first")] = (
         SortOrder.ASC
     ),
-    cursor: Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="next_cursor of the previous page")
+    ] = None,
     latest: Annotated[bool, Query(description="only the newest point of each series")] = False,
 ) -> MetricsPage:
     """Points matching every filter, in time order; or the latest point of each series."""
     query = MetricQuery(**filters, limit=limit, order=order, cursor=cursor, latest=latest)
     result = await storage.query(query)
-    return MetricsPage(points=result.points, truncated=result.truncated,
-                       count=len(result.points), next_cursor=result.next_cursor)
+    return MetricsPage(
+        points=result.points,
+        truncated=result.truncated,
+        count=len(result.points),
+        next_cursor=result.next_cursor,
+    )
 
 
 @router.get("/metrics/aggregate", response_model=AggregatePage, responses=_ERRORS)
 async def get_aggregate(
     storage: StorageDep,
     filters: Filters,
-    fn: Annotated[list[Aggregation], Query(min_length=1, description="repeatable: avg, p95, rate, ...")],
+    fn: Annotated[
+        list[Aggregation], Query(min_length=1, description="repeatable: avg, p95, rate, ...")
+    ],
     group_by: Annotated[
         list[str] | None, Query(description="device, metric or attribute keys; default per series")
     ] = None,
@@ -188,14 +205,22 @@ async def get_aggregate(
     resolution: Annotated[Resolution, Query(description="auto picks the finest covering one")] = (
         Resolution.AUTO
     ),
-    sort_by: Annotated[Aggregation | None, Query(description="order groups by this function")] = None,
+    sort_by: Annotated[
+        Aggregation | None, Query(description="order groups by this function")
+    ] = None,
     order: Annotated[SortOrder, Query(description="direction of sort_by")] = SortOrder.DESC,
-    limit: Annotated[int, Query(ge=1, le=100_000, description="most rows (top-k with sort_by)")] = 1000,
+    limit: Annotated[
+        int, Query(ge=1, le=100_000, description="most rows (top-k with sort_by)")
+    ] = 1000,
 ) -> AggregatePage:
     """Aggregates per group (and time bucket), e.g. the ten busiest interfaces by average."""
     spec = AggregateSpec(
-        functions=fn, group_by=group_by, bucket_s=bucket,
-        resolution=resolution, sort_by=sort_by, order=order,
+        functions=fn,
+        group_by=group_by,
+        bucket_s=bucket,
+        resolution=resolution,
+        sort_by=sort_by,
+        order=order,
     )
     result = await storage.query(MetricQuery(**filters, limit=limit, aggregate=spec))
     return _aggregate_page(result)
@@ -208,5 +233,9 @@ async def post_query(storage: StorageDep, query: MetricQuery) -> MetricQueryResu
 
 
 def _aggregate_page(result: MetricQueryResult) -> AggregatePage:
-    return AggregatePage(rows=result.rows, truncated=result.truncated, count=len(result.rows),
-                         resolution=result.resolution)
+    return AggregatePage(
+        rows=result.rows,
+        truncated=result.truncated,
+        count=len(result.rows),
+        resolution=result.resolution,
+    )

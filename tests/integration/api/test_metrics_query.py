@@ -42,10 +42,16 @@ async def storage(bus: Bus, tmp_path: Path) -> AsyncIterator[SqliteStore]:
 async def test_metrics_aggregate_returns_top_interfaces_when_sorted(
     storage: SqliteStore, client: httpx.AsyncClient
 ) -> None:
-    response = await client.get("/api/v1/metrics/aggregate", params={
-        "metric": IO, "fn": ["avg", "p99"], "group_by": ["device", "interface"],
-        "sort_by": "avg", "limit": 2,
-    })
+    response = await client.get(
+        "/api/v1/metrics/aggregate",
+        params={
+            "metric": IO,
+            "fn": ["avg", "p99"],
+            "group_by": ["device", "interface"],
+            "sort_by": "avg",
+            "limit": 2,
+        },
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     means = {}
@@ -60,9 +66,16 @@ async def test_metrics_aggregate_returns_top_interfaces_when_sorted(
 async def test_metrics_aggregate_buckets_when_bucket_given(
     storage: SqliteStore, client: httpx.AsyncClient
 ) -> None:
-    response = await client.get("/api/v1/metrics/aggregate", params={
-        "metric": CPU, "device": "r1", "fn": "count", "bucket": "5m", "resolution": "raw",
-    })
+    response = await client.get(
+        "/api/v1/metrics/aggregate",
+        params={
+            "metric": CPU,
+            "device": "r1",
+            "fn": "count",
+            "bucket": "5m",
+            "resolution": "raw",
+        },
+    )
     assert response.status_code == 200, response.text
     rows = response.json()["rows"]
     assert [row["values"]["count"] for row in rows] == [30.0] * 4
@@ -72,8 +85,11 @@ async def test_metrics_aggregate_buckets_when_bucket_given(
 async def test_metrics_pages_with_cursor_when_limit_cuts(
     storage: SqliteStore, client: httpx.AsyncClient
 ) -> None:
-    params: dict[str, object] = {"device": ["r1", "sw1"], "attr_glob": "interface:Gi*",
-                                 "limit": 100}
+    params: dict[str, object] = {
+        "device": ["r1", "sw1"],
+        "attr_glob": "interface:Gi*",
+        "limit": 100,
+    }
     seen: list[tuple[str, str, str]] = []
     for _ in range(50):
         body = (await client.get("/api/v1/metrics", params=params)).json()
@@ -87,30 +103,53 @@ async def test_metrics_pages_with_cursor_when_limit_cuts(
 async def test_metrics_latest_returns_one_point_per_series(
     storage: SqliteStore, client: httpx.AsyncClient
 ) -> None:
-    body = (await client.get("/api/v1/metrics", params={
-        "latest": "true", "metric": CPU, "attr_regex": "interface:.*"})).json()
+    body = (
+        await client.get(
+            "/api/v1/metrics",
+            params={"latest": "true", "metric": CPU, "attr_regex": "interface:.*"},
+        )
+    ).json()
     assert body["points"] == []  # cpu series have no interface attribute
     body = (await client.get("/api/v1/metrics", params={"latest": "true", "metric": CPU})).json()
     assert sorted(p["device"] for p in body["points"]) == ["r1", "r2", "sw1"]
     assert {p["ts"] for p in body["points"]} == {"2026-03-01T00:19:50Z"}
 
 
-@pytest.mark.parametrize(("path", "params", "status", "detail"), [
-    ("/api/v1/metrics", {"attr_regex": "interface:eth(["}, 400,
-     "attribute_filters[0] (interface): invalid regular expression"),
-    ("/api/v1/metrics", {"cursor": "garbage"}, 400, "cursor is malformed"),
-    ("/api/v1/metrics", {"attr_glob": "nocolon"}, 422, "must look like <key>:<value>"),
-    ("/api/v1/metrics/aggregate", {"fn": "median"}, 422, "Input should be"),
-    ("/api/v1/metrics/aggregate", {"fn": "avg", "bucket": "7 parsecs"}, 422,
-     "must be a positive duration"),
-    ("/api/v1/metrics/aggregate", {"fn": "avg", "bucket": "90s", "resolution": "1m"}, 400,
-     "not a multiple of the 1m rollup step"),
-    ("/api/v1/metrics/aggregate", {"fn": "min", "sort_by": "max"}, 400, "must be one of"),
-    ("/api/v1/metrics", {"limit": "1000001"}, 422, "less than or equal to 100000"),
-])
+@pytest.mark.parametrize(
+    ("path", "params", "status", "detail"),
+    [
+        (
+            "/api/v1/metrics",
+            {"attr_regex": "interface:eth(["},
+            400,
+            "attribute_filters[0] (interface): invalid regular expression",
+        ),
+        ("/api/v1/metrics", {"cursor": "garbage"}, 400, "cursor is malformed"),
+        ("/api/v1/metrics", {"attr_glob": "nocolon"}, 422, "must look like <key>:<value>"),
+        ("/api/v1/metrics/aggregate", {"fn": "median"}, 422, "Input should be"),
+        (
+            "/api/v1/metrics/aggregate",
+            {"fn": "avg", "bucket": "7 parsecs"},
+            422,
+            "must be a positive duration",
+        ),
+        (
+            "/api/v1/metrics/aggregate",
+            {"fn": "avg", "bucket": "90s", "resolution": "1m"},
+            400,
+            "not a multiple of the 1m rollup step",
+        ),
+        ("/api/v1/metrics/aggregate", {"fn": "min", "sort_by": "max"}, 400, "must be one of"),
+        ("/api/v1/metrics", {"limit": "1000001"}, 422, "less than or equal to 100000"),
+    ],
+)
 async def test_metrics_answers_precise_4xx_when_query_is_bad(
-    storage: SqliteStore, client: httpx.AsyncClient, path: str, params: dict[str, str],
-    status: int, detail: str,
+    storage: SqliteStore,
+    client: httpx.AsyncClient,
+    path: str,
+    params: dict[str, str],
+    status: int,
+    detail: str,
 ) -> None:
     response = await client.get(path, params=params)
     assert response.status_code == status, response.text
@@ -120,10 +159,14 @@ async def test_metrics_answers_precise_4xx_when_query_is_bad(
 async def test_post_query_runs_full_model_when_valid_json(
     storage: SqliteStore, client: httpx.AsyncClient
 ) -> None:
-    response = await client.post("/api/v1/metrics/query", json={
-        "devices": ["r2"], "metric": CPU,
-        "aggregate": {"functions": ["max", "min"], "group_by": ["device"], "resolution": "raw"},
-    })
+    response = await client.post(
+        "/api/v1/metrics/query",
+        json={
+            "devices": ["r2"],
+            "metric": CPU,
+            "aggregate": {"functions": ["max", "min"], "group_by": ["device"], "resolution": "raw"},
+        },
+    )
     assert response.status_code == 200, response.text
     values = [r.value for r in FLEET.select(device="r2", metric=CPU)]
     assert response.json()["rows"][0]["values"] == {"max": max(values), "min": min(values)}

@@ -53,8 +53,13 @@ class Fleet:
                 rows = [Row(device, CPU, None, T0_MS + offset * 1000, round(rng.random(), 4))]
                 rows += [
                     # Busier interfaces have a larger scale: top-k has a clear answer.
-                    Row(device, IO, name, T0_MS + offset * 1000,
-                        round(rng.uniform(0, 1000) * (i + 1) * (DEVICES.index(device) + 1), 3))
+                    Row(
+                        device,
+                        IO,
+                        name,
+                        T0_MS + offset * 1000,
+                        round(rng.uniform(0, 1000) * (i + 1) * (DEVICES.index(device) + 1), 3),
+                    )
                     for i, name in enumerate(INTERFACES)
                 ]
                 self.samples += rows
@@ -68,6 +73,9 @@ class Fleet:
 def batch(device: str, at: datetime, rows: list[Row]) -> MetricBatch:
     """The bus message one poll of `device` at `at` produces."""
     return MetricBatch(
-        device=device, collected_at=at,
-        samples=[MetricSample(metric=r.metric, value=r.value, attributes=r.attributes) for r in rows],
+        device=device,
+        collected_at=at,
+        samples=[
+            MetricSample(metric=r.metric, value=r.value, attributes=r.attributes) for r in rows
+        ],
     )

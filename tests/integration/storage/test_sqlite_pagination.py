@@ -65,8 +65,9 @@ async def test_pages_cover_result_once_when_batches_arrive_between_pages(
 
 async def test_pages_walk_newest_first_when_order_desc(store: SqliteStore, fleet: Fleet) -> None:
     await store.write_batches(fleet.batches)
-    query = MetricQuery(device="r1", order=SortOrder.DESC, limit=50,
-                        start=T0, end=T0 + timedelta(minutes=5))
+    query = MetricQuery(
+        device="r1", order=SortOrder.DESC, limit=50, start=T0, end=T0 + timedelta(minutes=5)
+    )
     full = await read_all(store, query)
     seen: list[Key] = []
     for _ in range(100):

@@ -54,11 +54,19 @@ def table(path: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg]
 def numpy_rollups(rows: list[Row], step_ms: int) -> dict[tuple[str, str, str, int], tuple]:  # type: ignore[type-arg]
     groups: dict[tuple[str, str, str, int], list[Row]] = {}
     for r in rows:
-        groups.setdefault((r.device, r.metric, r.interface or "", r.ts_ms - r.ts_ms % step_ms), []).append(r)
+        groups.setdefault(
+            (r.device, r.metric, r.interface or "", r.ts_ms - r.ts_ms % step_ms), []
+        ).append(r)
     out = {}
     for k, members in groups.items():
         arr = np.array([m.value for m in members])
-        out[k] = (arr.min(), arr.max(), arr.sum(), len(arr), max(members, key=lambda m: m.ts_ms).value)
+        out[k] = (
+            arr.min(),
+            arr.max(),
+            arr.sum(),
+            len(arr),
+            max(members, key=lambda m: m.ts_ms).value,
+        )
     return out
 
 
@@ -80,13 +88,20 @@ async def test_rollups_equal_numpy_aggregates_of_raw_when_maintained(
 
 
 async def test_rollup_query_equals_raw_query_when_exact_functions(rolled: SqliteStore) -> None:
-    spec = dict(functions=[A.MIN, A.MAX, A.SUM, A.COUNT, A.AVG, A.LAST], group_by=["device"],
-                bucket_s=900)
+    spec = dict(
+        functions=[A.MIN, A.MAX, A.SUM, A.COUNT, A.AVG, A.LAST], group_by=["device"], bucket_s=900
+    )
     window = dict(metric=IO, start=T0 + timedelta(minutes=15), end=T0 + timedelta(minutes=105))
     rows = {}
     for resolution in (Resolution.RAW, Resolution.MINUTE):
-        result = await rolled.query(MetricQuery(**window, aggregate=AggregateSpec(  # type: ignore[arg-type]
-            resolution=resolution, **spec)))  # type: ignore[arg-type]
+        result = await rolled.query(
+            MetricQuery(
+                **window,
+                aggregate=AggregateSpec(  # type: ignore[arg-type]
+                    resolution=resolution, **spec
+                ),
+            )
+        )  # type: ignore[arg-type]
         assert result.resolution is resolution
         rows[resolution] = {(tuple(r.group.items()), r.bucket): r.values for r in result.rows}
     assert rows[Resolution.RAW].keys() == rows[Resolution.MINUTE].keys()
@@ -101,13 +116,17 @@ async def test_late_sample_is_rolled_again_when_minute_already_rolled(
     late = Row("r1", CPU, None, T0_MS + 90_500, 99.0)  # inside the rolled minute T0+1m
     await rolled.write_batches([batch("r1", from_millis(late.ts_ms), [late])])
     await rolled.maintain(now=NOW)
-    [(mx, count)] = table(tmp_path / "r.db",
+    [(mx, count)] = table(
+        tmp_path / "r.db",
         "SELECT r.max, r.count FROM rollup_1m r JOIN series s ON s.id = r.series_id"
-        f" WHERE s.device = 'r1' AND s.metric = '{CPU}' AND r.start = {T0_MS + 60_000}")
+        f" WHERE s.device = 'r1' AND s.metric = '{CPU}' AND r.start = {T0_MS + 60_000}",
+    )
     assert (mx, count) == (99.0, 7)  # six polls in the minute plus the late one
-    [(hour_count,)] = table(tmp_path / "r.db",
+    [(hour_count,)] = table(
+        tmp_path / "r.db",
         "SELECT r.count FROM rollup_1h r JOIN series s ON s.id = r.series_id"
-        f" WHERE s.device = 'r1' AND s.metric = '{CPU}' AND r.start = {T0_MS}")
+        f" WHERE s.device = 'r1' AND s.metric = '{CPU}' AND r.start = {T0_MS}",
+    )
     assert hour_count == 361
 
 
@@ -128,9 +147,13 @@ async def test_retention_prunes_exactly_raw_older_than_period_when_maintained(
         # An hour query from before the raw floor is answered by the finest covering rollup.
         spec = AggregateSpec(functions=[A.COUNT], group_by=[])
         early = await store.query(MetricQuery(start=T0 + timedelta(hours=1), aggregate=spec))
-        late = await store.query(MetricQuery(start=T0 + timedelta(hours=1, minutes=40), aggregate=spec))
+        late = await store.query(
+            MetricQuery(start=T0 + timedelta(hours=1, minutes=40), aggregate=spec)
+        )
         assert (early.resolution, late.resolution) == (Resolution.MINUTE, Resolution.RAW)
-        assert early.rows[0].values[A.COUNT] == sum(1 for r in fleet.samples if r.ts_ms >= T0_MS + 3_600_000)
+        assert early.rows[0].values[A.COUNT] == sum(
+            1 for r in fleet.samples if r.ts_ms >= T0_MS + 3_600_000
+        )
     finally:
         await store.close()
 
@@ -167,7 +190,9 @@ async def test_maintenance_prunes_ingested_events_when_older_than_stream_age(
         await store.close()
 
 
-async def test_maintenance_reports_rows_rolled_when_first_pass(tmp_path: Path, fleet: Fleet) -> None:
+async def test_maintenance_reports_rows_rolled_when_first_pass(
+    tmp_path: Path, fleet: Fleet
+) -> None:
     policy = RetentionPolicy(raw=timedelta(days=365), chunk_rows=500)
     store = await open_loaded(tmp_path / "n.db", fleet, policy)
     try:

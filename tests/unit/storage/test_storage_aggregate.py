@@ -1,4 +1,4 @@
-"""Backend-independent aggregation, rollup, cursor and resolution helpers against numpy and by hand."""
+"""Backend-independent aggregation, rollup, cursor and resolution helpers, checked by numpy."""
 
 from __future__ import annotations
 
@@ -25,8 +25,10 @@ pytestmark = pytest.mark.unit
 
 A = Aggregation
 RNG = random.Random(11)
-SERIES = [[(1000 * i + RNG.randrange(900), RNG.uniform(-50, 50)) for i in range(n)]
-          for n in (1, 2, 37, 500)]
+SERIES = [
+    [(1000 * i + RNG.randrange(900), RNG.uniform(-50, 50)) for i in range(n)]
+    for n in (1, 2, 37, 500)
+]
 
 
 @pytest.mark.parametrize("q", [0.0, 0.5, 0.9, 0.95, 0.99, 1.0])
@@ -83,11 +85,14 @@ def test_fold_samples_reports_empty_groups_when_no_samples() -> None:
     assert fold_samples([], [A.COUNT, A.AVG, A.RATE]) == {A.COUNT: 0.0, A.AVG: None, A.RATE: None}
 
 
-@pytest.mark.parametrize(("ts", "step", "start"), [
-    (125_000, 60_000, 120_000),     # inside a minute
-    (120_000, 60_000, 120_000),     # on the boundary
-    (-1, 60_000, -60_000),          # before the epoch floors down, not toward zero
-])
+@pytest.mark.parametrize(
+    ("ts", "step", "start"),
+    [
+        (125_000, 60_000, 120_000),  # inside a minute
+        (120_000, 60_000, 120_000),  # on the boundary
+        (-1, 60_000, -60_000),  # before the epoch floors down, not toward zero
+    ],
+)
 def test_bucket_start_floors_to_step(ts: int, step: int, start: int) -> None:
     assert bucket_start(ts, step) == start
 
@@ -103,14 +108,22 @@ def test_cursor_round_trips_when_same_query() -> None:
 MIN_, HOUR_ = 60_000, 3_600_000
 
 
-@pytest.mark.parametrize(("bucket_s", "start", "floors", "expected"), [
-    (60, 10 * HOUR_, {}, Resolution.RAW),                                          # nothing pruned
-    (60, 10 * HOUR_, {Resolution.RAW: 5 * HOUR_}, Resolution.RAW),                 # raw covers
-    (60, 2 * HOUR_, {Resolution.RAW: 5 * HOUR_}, Resolution.MINUTE),               # raw gone there
-    (90, 2 * HOUR_, {Resolution.RAW: 5 * HOUR_}, Resolution.RAW),                  # 90 s fits no rollup
-    (3600, 2 * HOUR_, {Resolution.RAW: 5 * HOUR_, Resolution.MINUTE: 3 * HOUR_}, Resolution.HOUR),
-    (60, None, {Resolution.RAW: 5 * HOUR_}, Resolution.MINUTE),  # open start: 1m is whole
-])
+@pytest.mark.parametrize(
+    ("bucket_s", "start", "floors", "expected"),
+    [
+        (60, 10 * HOUR_, {}, Resolution.RAW),  # nothing pruned
+        (60, 10 * HOUR_, {Resolution.RAW: 5 * HOUR_}, Resolution.RAW),  # raw covers
+        (60, 2 * HOUR_, {Resolution.RAW: 5 * HOUR_}, Resolution.MINUTE),  # raw gone there
+        (90, 2 * HOUR_, {Resolution.RAW: 5 * HOUR_}, Resolution.RAW),  # 90 s fits no rollup
+        (
+            3600,
+            2 * HOUR_,
+            {Resolution.RAW: 5 * HOUR_, Resolution.MINUTE: 3 * HOUR_},
+            Resolution.HOUR,
+        ),
+        (60, None, {Resolution.RAW: 5 * HOUR_}, Resolution.MINUTE),  # open start: 1m is whole
+    ],
+)
 def test_choose_resolution_picks_finest_covering(
     bucket_s: int, start: int | None, floors: dict[Resolution, int], expected: Resolution
 ) -> None:
