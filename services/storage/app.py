@@ -7,12 +7,15 @@ import logging
 from contextlib import AsyncExitStack
 
 from services.storage.config import query_limits, retention_policy
+from services.storage.filestore import FileStore
 from services.storage.ingest import MetricIngest
 from services.storage.maintenance import run_maintenance
+from services.storage.postgres import PostgresStore
 from services.storage.rpc import serve_storage
 from services.storage.sqlite import SqliteStore
 from services.storage.store import MetricStore
 from shared.bus import Bus
+from shared.errors import ConfigError
 from shared.runner import run_service
 from shared.settings import NetvigilSettings
 
@@ -20,10 +23,18 @@ log = logging.getLogger(__name__)
 
 
 async def open_store(settings: NetvigilSettings) -> MetricStore:
-    """The configured metric store backend (SQLite is the only one so far)."""
-    return await SqliteStore.open(
-        settings.sqlite_path, policy=retention_policy(settings), limits=query_limits(settings)
-    )
+    """The metric store backend `storage.backend` names: sqlite (default), postgres or file."""
+    policy, limits = retention_policy(settings), query_limits(settings)
+    if settings.storage.backend == "postgres":
+        if settings.storage.postgres_dsn is None:
+            raise ConfigError(
+                "storage.backend is postgres but storage.postgres_dsn"
+                " (NETVIGIL_STORAGE__POSTGRES_DSN) is not set"
+            )
+        return await PostgresStore.open(settings.storage.postgres_dsn, policy=policy, limits=limits)
+    if settings.storage.backend == "file":
+        return await FileStore.open(settings.metric_file_dir, policy=policy, limits=limits)
+    return await SqliteStore.open(settings.sqlite_path, policy=policy, limits=limits)
 
 
 async def run(settings: NetvigilSettings, bus: Bus, stop: asyncio.Event) -> None:
