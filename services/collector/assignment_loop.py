@@ -189,8 +189,12 @@ class SharedPolling:
 def _first_poll_delay(device: Device, held: Held, spread: float) -> float:
     """Keep a released device's pace; spread fresh ones; poll a taken-over one at once."""
     previous = held.previous
+    interval = device.poll_interval
     if previous is not None and previous.released_at is not None:
-        return max(0.0, previous.released_at + device.poll_interval - time.time())
+        # Not before one interval after its last poll, then at the device's own phase:
+        # devices released together must not all land in the same second of every interval.
+        earliest = max(0.0, previous.released_at + interval - time.time())
+        return earliest + (start_offset(device.name, interval) - earliest) % interval
     if previous is None or not previous.owner:
         return start_offset(device.name, min(device.poll_interval, spread))
     return 0.0  # its holder went silent a whole TTL ago: its last poll is an interval old
