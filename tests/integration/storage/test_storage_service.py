@@ -36,7 +36,10 @@ async def service(
     settings = NetvigilSettings(
         data_dir=tmp_path / "data",
         nats=nats_settings,
-        storage=StorageSettings(durable_name="storage-svc-test", batch_messages=10),
+        # The batches are dated 2026-01-01: retention must not prune them while we look.
+        storage=StorageSettings(
+            durable_name="storage-svc-test", batch_messages=10, raw_retention_h=1e6
+        ),
     )
     stop = asyncio.Event()
     task = asyncio.create_task(app.run(settings, bus, stop))
