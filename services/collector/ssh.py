@@ -114,12 +114,13 @@ def algorithm_options(device: Device) -> dict[str, Any]:
     """asyncssh algorithm options: defaults, plus legacy ones only when the device opts in."""
     if not device.legacy_algorithms:
         return {}
+    # asyncssh reads a leading '+' as "the defaults, then these".
     return {
-        "kex_algs": ["default", *LEGACY_KEX],
-        "encryption_algs": ["default", *LEGACY_CIPHERS],
-        "mac_algs": ["default", *LEGACY_MACS],
-        "server_host_key_algs": ["default", *LEGACY_HOST_KEY_ALGS],
-        "signature_algs": ["default", *LEGACY_HOST_KEY_ALGS],
+        "kex_algs": "+" + ",".join(LEGACY_KEX),
+        "encryption_algs": "+" + ",".join(LEGACY_CIPHERS),
+        "mac_algs": "+" + ",".join(LEGACY_MACS),
+        "server_host_key_algs": "+" + ",".join(LEGACY_HOST_KEY_ALGS),
+        "signature_algs": "+" + ",".join(LEGACY_HOST_KEY_ALGS),
     }
 
 

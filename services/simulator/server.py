@@ -136,7 +136,7 @@ class SimulatedDevice:
             server_host_keys=[self._host_key],
             process_factory=self._handle,
             reuse_address=True,
-            **(LEGACY_ALGORITHMS if self.legacy_only else {}),  # type: ignore[arg-type]
+            **(LEGACY_ALGORITHMS if self.legacy_only else {}),
         )
         self._requested_port = self._acceptor.get_port()  # a restart keeps the same port
         log.debug("simulated %s %s listening on %s:%s", self.platform, self.name,

@@ -96,11 +96,13 @@ def test_circuit_breaker_goes_open_half_open_closed_when_probe_succeeds() -> Non
     assert [breaker.record_failure() for _ in range(3)] == [False, False, True]
     assert breaker.state == BreakerState.OPEN and not breaker.allow()
     clock.now += 60
-    assert breaker.state == BreakerState.HALF_OPEN
+    later: BreakerState = breaker.state  # a fresh read: time has moved
+    assert later == BreakerState.HALF_OPEN
     assert breaker.allow() is True  # the one probe
     assert breaker.allow() is False  # nobody else while it runs
     breaker.record_success()
-    assert breaker.state == BreakerState.CLOSED and breaker.allow()
+    closed: BreakerState = breaker.state
+    assert closed == BreakerState.CLOSED and breaker.allow()
 
 
 def test_circuit_breaker_reopens_for_full_period_when_probe_fails() -> None:
