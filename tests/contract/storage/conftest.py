@@ -20,7 +20,7 @@ import pytest
 from services.storage.filestore import FileStore
 from services.storage.postgres import PostgresStore
 from services.storage.sqlite import SqliteStore
-from services.storage.store import MetricStore
+from services.storage.store import MetricStore, QueryLimits, RetentionPolicy
 
 BACKENDS = ["sqlite", "postgres", "file"]
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -69,24 +69,32 @@ class StoreHandle:
         assert self._store is not None, "open() first"
         return self._store
 
-    async def open(self) -> MetricStore:
+    async def open(
+        self, *, policy: RetentionPolicy | None = None, limits: QueryLimits | None = None
+    ) -> MetricStore:
         """Open the backend at this handle's location."""
+        store: MetricStore
         if self.backend == "sqlite":
             assert isinstance(self._location, Path)
-            self._store = await SqliteStore.open(self._location / "metrics.db")
+            path = self._location / "metrics.db"
+            store = await SqliteStore.open(path, policy=policy, limits=limits)
         elif self.backend == "file":
             assert isinstance(self._location, Path)
-            self._store = await FileStore.open(self._location / "metrics")
+            path = self._location / "metrics"
+            store = await FileStore.open(path, policy=policy, limits=limits)
         else:
             assert isinstance(self._location, str)
             dsn, _, schema = self._location.partition("#")
-            self._store = await PostgresStore.open(dsn, schema=schema)
-        return self._store
+            store = await PostgresStore.open(dsn, schema=schema, policy=policy, limits=limits)
+        self._store = store
+        return store
 
-    async def reopen(self) -> MetricStore:
+    async def reopen(
+        self, *, policy: RetentionPolicy | None = None, limits: QueryLimits | None = None
+    ) -> MetricStore:
         """Close the store and open it again, as a restarted service would."""
         await self.close()
-        return await self.open()
+        return await self.open(policy=policy, limits=limits)
 
     async def close(self) -> None:
         """Close the store if it is open."""
