@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+from collections.abc import Awaitable
 from typing import Protocol
 
 import asyncssh
@@ -63,8 +64,15 @@ class _SshServer(asyncssh.SSHServer):
     def password_auth_supported(self) -> bool:
         return True
 
-    def validate_password(self, username: str, password: str) -> bool:
+    def validate_password(self, username: str, password: str) -> bool | Awaitable[bool]:
         self._device.login_attempts += 1
+        if self._device.auth_delay:
+            return self._slow_check(username, password)
+        return self._device.accepts(username, password)
+
+    async def _slow_check(self, username: str, password: str) -> bool:
+        """An AAA server that takes its time to answer."""
+        await asyncio.sleep(self._device.auth_delay)
         return self._device.accepts(username, password)
 
 
@@ -102,6 +110,7 @@ class SimulatedDevice:
         self.hang_commands: set[str] = set()  # never answered until the client gives up
         self.command_delay = 0.0  # seconds before every answer
         self.busy = False  # every command fails as when the device cannot fork
+        self.auth_delay = 0.0  # seconds before a password is accepted or refused
 
     @property
     def open_connections(self) -> int:
