@@ -87,8 +87,9 @@ def mapped_asyncssh_errors(
     except asyncssh.KeyExchangeFailed as exc:
         raise AlgorithmMismatch(device, f"{what}: {exc.reason}; {_LEGACY_HINT}") from exc
     except TimeoutError as exc:
-        phase = "login" if client is not None and client.tcp_up else what
-        raise DeviceTimeout(device, f"{phase}: timed out") from exc
+        if client is not None and client.tcp_up:
+            what = f"{what}: login (SSH handshake or authentication)"
+        raise DeviceTimeout(device, f"{what}: timed out") from exc
     except asyncssh.DisconnectError as exc:
         if exc.code == asyncssh.DISC_TOO_MANY_CONNECTIONS:
             raise DeviceOverloaded(device, f"{what}: {exc.reason}") from exc

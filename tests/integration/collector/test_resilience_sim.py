@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -20,7 +22,7 @@ from services.simulator import LinuxSimulator
 from shared.bus import Bus
 from shared.errors import RpcTimeout
 from shared.events import DeviceState, MetricBatch, PollFastReply, PollFastRequest
-from shared.inventory import Device
+from shared.inventory import Device, Platform
 from shared.settings import BreakerSettings, CollectorSettings, NetvigilSettings, RetrySettings
 
 pytestmark = pytest.mark.integration
@@ -311,3 +313,48 @@ async def test_poll_fast_request_speeds_up_polling_and_is_audited(
     origins = [json.loads(line)["scheduled_by"] for line in lines]
     assert origins[:6] == ["schedule"] * 6
     assert origins[6:12] == ["poll_fast request (alert:HighCpu)"] * 6
+
+
+async def test_poller_reports_login_timeout_when_aaa_answers_too_slowly(
+    tmp_path: Path, bus: Bus, sim: LinuxSimulator
+) -> None:
+    sim.auth_delay = 2.0
+    collector = settings(connect_timeout=0.3)
+    poller = make_poller(sim.device(poll_interval=5.0), bus, tmp_path, collector)
+    async with asyncio.timeout(3):
+        await poller.poll_once()
+    assert poller.status.state == DeviceState.TIMEOUT
+    assert (poller.status.reason or "").endswith(
+        "login (SSH handshake or authentication): timed out"
+    )
+    assert not poller._session.connected
+
+
+async def test_poller_reports_connect_timeout_when_tcp_never_completes(
+    tmp_path: Path, bus: Bus
+) -> None:
+    # A listener whose backlog is full never completes a new handshake (SYNs are dropped).
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    fillers = []
+    try:
+        for _ in range(8):
+            filler = socket.socket()
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(listener.getsockname())
+            fillers.append(filler)
+        device = Device(
+            name="stuck-1", host="127.0.0.1", port=listener.getsockname()[1],
+            platform=Platform.LINUX, username="u", password=SecretStr("p"), poll_interval=5.0,
+        )
+        poller = make_poller(device, bus, tmp_path, settings(connect_timeout=0.3))
+        async with asyncio.timeout(3):
+            await poller.poll_once()
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+    assert poller.status.state == DeviceState.TIMEOUT
+    assert poller.status.reason == f"connect to 127.0.0.1:{device.port}: timed out"
