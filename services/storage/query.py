@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from services.storage.aggregate import (
     Rollup,
@@ -37,6 +38,7 @@ STEP_MS = {Resolution.MINUTE: 60_000, Resolution.HOUR: 3_600_000}
 _FINEST_FIRST = (Resolution.RAW, Resolution.MINUTE, Resolution.HOUR)
 
 Predicate = Callable[[str], bool]
+GroupKey = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +171,7 @@ def build_rows(
 ) -> tuple[list[AggregateRow], bool]:
     """Group, bucket and fold the fetched data; sort and cut to `limit` (top-k)."""
     bucket_ms = spec.bucket_s * 1000 if spec.bucket_s else None
-    cells: dict[tuple[tuple[tuple[str, str], ...], int | None], list[Sequence]] = {}  # type: ignore[type-arg]
+    cells: dict[tuple[GroupKey, int | None], list[Sequence[Any]]] = {}
     for ref in series:
         key = tuple(group_of(spec, ref).items())
         for bucket, part in _split(data.get(ref.id, ()), bucket_ms, raw=raw).items():
@@ -186,22 +188,24 @@ def build_rows(
     return rows[:limit], len(rows) > limit
 
 
-def _split(items: Sequence, bucket_ms: int | None, *, raw: bool) -> dict[int | None, list]:  # type: ignore[type-arg]
+def _split(
+    items: Sequence[Any], bucket_ms: int | None, *, raw: bool
+) -> dict[int | None, list[Any]]:
     if bucket_ms is None:
         return {None: list(items)} if items else {}
-    out: dict[int | None, list] = {}  # type: ignore[type-arg]
+    out: dict[int | None, list[Any]] = {}
     for item in items:
         ts = item[0] if raw else item.start
         out.setdefault(bucket_start(ts, bucket_ms), []).append(item)
     return out
 
 
-def _fold(parts: list[Sequence], spec: AggregateSpec, *, raw: bool) -> Values:  # type: ignore[type-arg]
+def _fold(parts: list[Sequence[Any]], spec: AggregateSpec, *, raw: bool) -> Values:
     return fold_samples(parts, spec.functions) if raw else fold_rollups(parts, spec.functions)
 
 
-def _sort_key(spec: AggregateSpec) -> Callable[[AggregateRow], tuple]:  # type: ignore[type-arg]
-    def by_group(row: AggregateRow) -> tuple:  # type: ignore[type-arg]
+def _sort_key(spec: AggregateSpec) -> Callable[[AggregateRow], tuple[Any, ...]]:
+    def by_group(row: AggregateRow) -> tuple[Any, ...]:
         return (sorted(row.group.items()), row.bucket or datetime.min)
 
     if spec.sort_by is None:
@@ -209,7 +213,7 @@ def _sort_key(spec: AggregateSpec) -> Callable[[AggregateRow], tuple]:  # type: 
     sign = -1.0 if spec.order is SortOrder.DESC else 1.0
     fn = spec.sort_by
 
-    def by_value(row: AggregateRow) -> tuple:  # type: ignore[type-arg]
+    def by_value(row: AggregateRow) -> tuple[Any, ...]:
         value = row.values.get(fn)
         # Undefined values sort last in either order.
         return (value is None, sign * value if value is not None else 0.0, by_group(row))
