@@ -1,20 +1,45 @@
 """A fleet of simulated devices on loopback, and the inventory that polls them.
 
-    async with SimulatedFleet(count=3) as fleet:
+    async with SimulatedFleet(count=3) as fleet:            # three Linux hosts
         inventory = fleet.inventory()      # passwords included; ports are free ports
+    async with SimulatedFleet(count=10, platforms=ALL_PLATFORMS) as fleet:   # mixed
+        fleet.vendor("sim-eos-1").scenarios.pager_forced = True
         ...
+
+A mixed fleet deals platforms out in turn (IOS, NX-OS, EOS, Junos, Linux, IOS, ...), so
+any count of at least five holds every platform. Names are `sim-<platform>-<n>`.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping, Sequence
 from types import TracebackType
+
+from pydantic import SecretStr
 
 from services.simulator.linux import LinuxHost, LinuxResponder, LinuxSnapshot
 from services.simulator.server import SimulatedDevice
-from shared.inventory import Inventory, Platform
+from services.simulator.vendors import (
+    DeviceSnapshot,
+    DeviceState,
+    SessionScenarios,
+    VendorDeviceHandle,
+    build_device,
+    start_vendor_device,
+    take_snapshot,
+)
+from shared.inventory import Device, Inventory, Platform
+
+ALL_PLATFORMS: tuple[Platform, ...] = (
+    Platform.CISCO_IOS, Platform.CISCO_NXOS, Platform.ARISTA_EOS, Platform.JUNIPER_JUNOS,
+    Platform.LINUX,
+)
+SHORT_NAMES = {
+    Platform.CISCO_IOS: "ios", Platform.CISCO_NXOS: "nxos", Platform.ARISTA_EOS: "eos",
+    Platform.JUNIPER_JUNOS: "junos", Platform.LINUX: "linux",
+}
 
 
 class LinuxSimulator(SimulatedDevice):
@@ -44,8 +69,70 @@ class LinuxSimulator(SimulatedDevice):
         return self.linux.snapshot()
 
 
+class VendorSimulator:
+    """A simulated IOS, NX-OS, EOS or Junos device; `state` and `scenarios` are live."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        platform: Platform,
+        seed: int,
+        username: str = "netvigil",
+        password: str | None = None,
+        scenarios: SessionScenarios | None = None,
+        clock: Callable[[], float] = time.time,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.name = name
+        self.platform = platform
+        self.username = username
+        self.password = password or secrets.token_urlsafe(12)
+        self.state: DeviceState = build_device(platform, hostname=name, now=clock(), seed=seed)
+        self.scenarios = scenarios or SessionScenarios()
+        self._clock = clock
+        self._host = host
+        self._handle: VendorDeviceHandle | None = None
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (after `start`)."""
+        if self._handle is None:
+            raise RuntimeError(f"{self.name} is not started")
+        return int(self._handle.port)
+
+    async def start(self) -> None:
+        """Listen on a free loopback port."""
+        self._handle = await start_vendor_device(
+            self.state, host=self._host, username=self.username, password=self.password,
+            scenarios=self.scenarios, clock=self._clock,
+        )
+
+    async def stop(self) -> None:
+        """Stop listening and close every session."""
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            await handle.close()
+
+    def device(self, *, poll_interval: float = 5.0) -> Device:
+        """The inventory entry that polls this device."""
+        return Device(
+            name=self.name, host=self._host, port=self.port, platform=self.platform,
+            username=self.username, password=SecretStr(self.password),
+            poll_interval=poll_interval, tags={"simulated": "true"},
+        )
+
+    def truth(self) -> DeviceSnapshot:
+        """What the device shows at this instant."""
+        return take_snapshot(self.state, self._clock())
+
+
 class SimulatedFleet:
-    """`count` Linux simulators named `<prefix>-1` ...; `refuse_auth` names devices that refuse."""
+    """`count` simulated devices: Linux hosts `<prefix>-<n>`, or a mix of `platforms`.
+
+    `refuse_auth` names devices that refuse every password; `scenarios` gives network
+    devices their session behaviour by name (state scenarios act on `vendor(name).state`).
+    """
 
     def __init__(
         self,
@@ -56,26 +143,53 @@ class SimulatedFleet:
         refuse_auth: Collection[str] = (),
         seed: int = 1,
         clock: Callable[[], float] = time.time,
+        platforms: Sequence[Platform] | None = None,
+        scenarios: Mapping[str, SessionScenarios] | None = None,
     ) -> None:
         self.poll_interval = poll_interval
-        self.devices: list[LinuxSimulator] = [
-            LinuxSimulator(
-                name=f"{prefix}-{n}", seed=seed * 1000 + n,
-                refuse_auth=f"{prefix}-{n}" in refuse_auth, clock=clock,
-            )
-            for n in range(1, count + 1)
-        ]
+        self.devices: list[LinuxSimulator] = []
+        self.vendors: list[VendorSimulator] = []
+        numbers: dict[Platform, int] = {}
+        for index in range(count):
+            platform = platforms[index % len(platforms)] if platforms else Platform.LINUX
+            numbers[platform] = number = numbers.get(platform, 0) + 1
+            name = f"sim-{SHORT_NAMES[platform]}-{number}" if platforms else f"{prefix}-{number}"
+            device_seed = seed * 1000 + index + 1
+            if platform is Platform.LINUX:
+                self.devices.append(LinuxSimulator(
+                    name=name, seed=device_seed, refuse_auth=name in refuse_auth, clock=clock,
+                ))
+                continue
+            session = (scenarios or {}).get(name) or SessionScenarios()
+            session.refuse_auth = session.refuse_auth or name in refuse_auth
+            self.vendors.append(VendorSimulator(
+                name=name, platform=platform, seed=device_seed, scenarios=session, clock=clock,
+            ))
 
     def __getitem__(self, name: str) -> LinuxSimulator:
-        """The simulator called `name`."""
+        """The Linux simulator called `name`."""
         for device in self.devices:
             if device.name == name:
                 return device
         raise KeyError(name)
 
+    def vendor(self, name: str) -> VendorSimulator:
+        """The network-device simulator called `name`."""
+        for device in self.vendors:
+            if device.name == name:
+                return device
+        raise KeyError(name)
+
+    @property
+    def names(self) -> list[str]:
+        """Every device name, network devices first."""
+        return [d.name for d in self.vendors] + [d.name for d in self.devices]
+
     async def start(self) -> None:
         """Start every device; a failure stops the ones already started."""
         try:
+            for vendor in self.vendors:
+                await vendor.start()
             for device in self.devices:
                 await device.start()
         except BaseException:
@@ -84,14 +198,16 @@ class SimulatedFleet:
 
     async def stop(self) -> None:
         """Stop every device and close its connections."""
+        for vendor in self.vendors:
+            await vendor.stop()
         for device in self.devices:
             await device.stop()
 
     def inventory(self) -> Inventory:
         """An inventory polling every device of the fleet, passwords included."""
-        return Inventory(
-            devices=tuple(d.device(poll_interval=self.poll_interval) for d in self.devices)
-        )
+        entries = [d.device(poll_interval=self.poll_interval) for d in self.vendors]
+        entries += [d.device(poll_interval=self.poll_interval) for d in self.devices]
+        return Inventory(devices=tuple(entries))
 
     async def __aenter__(self) -> SimulatedFleet:
         await self.start()
