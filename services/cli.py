@@ -24,13 +24,17 @@ def build_parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="run the bus, every service and (without inventory) "
                                         "a simulated fleet in this process")
     up.add_argument("--inventory", type=Path, help="devices to poll (YAML); default: simulate")
-    up.add_argument("--simulated-devices", type=int, default=3,
-                    help="size of the simulated fleet when no inventory is given (default 3)")
+    up.add_argument("--simulated-devices", type=int, default=5,
+                    help="size of the mixed simulated fleet (IOS, NX-OS, EOS, Junos, Linux "
+                         "in turn) when no inventory is given (default 5)")
     sim = commands.add_parser("simulate", help="run simulated SSH devices on loopback and "
                                                "write their inventory")
-    sim.add_argument("--count", type=int, default=3, help="how many devices (default 3)")
+    sim.add_argument("--count", type=int, default=5, help="how many devices (default 5)")
     sim.add_argument("--inventory-out", type=Path, default=Path("simulated-inventory.yaml"),
                      help="where to write the inventory of the simulated devices")
+    sim.add_argument("--platforms", default="all",
+                     help="comma-separated platforms dealt out in turn, e.g. "
+                          "'cisco_ios,arista_eos' (default all: a mixed fleet)")
     return parser
 
 
@@ -51,9 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settings.collector.inventory = args.inventory
             asyncio.run(run_all(settings, simulated_devices=args.simulated_devices))
         else:
-            from services.simulator.cli import run_simulator
+            from services.simulator.cli import parse_platforms, run_simulator
 
-            asyncio.run(run_simulator(count=args.count, inventory_out=args.inventory_out))
+            asyncio.run(run_simulator(count=args.count, inventory_out=args.inventory_out,
+                                      platforms=parse_platforms(args.platforms)))
     except ConfigError as exc:
         print(f"netvigil: {exc}", file=sys.stderr)
         return 2

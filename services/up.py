@@ -24,7 +24,7 @@ from shared.settings import NetvigilSettings
 log = logging.getLogger("netvigil.up")
 
 
-async def run_all(settings: NetvigilSettings, *, simulated_devices: int = 3) -> None:
+async def run_all(settings: NetvigilSettings, *, simulated_devices: int = 5) -> None:
     """Run everything until SIGINT/SIGTERM, then stop it all and leave no process behind."""
     from services.api import app as api_app
     from services.collector import app as collector_app
@@ -85,9 +85,9 @@ async def _embedded_nats(settings: NetvigilSettings) -> AsyncIterator[str]:
 
 @contextlib.asynccontextmanager
 async def _simulated_fleet(settings: NetvigilSettings, count: int) -> AsyncIterator[None]:
-    from services.simulator.fleet import SimulatedFleet
+    from services.simulator.fleet import ALL_PLATFORMS, SimulatedFleet
 
-    async with SimulatedFleet(count=count) as fleet:
+    async with SimulatedFleet(count=count, platforms=ALL_PLATFORMS) as fleet:  # mixed
         path = settings.data_dir / "simulated-inventory.yaml"
         path.write_text(dump_inventory(fleet.inventory()))
         path.chmod(0o600)  # it holds the simulated devices' passwords

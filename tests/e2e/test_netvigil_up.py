@@ -67,7 +67,8 @@ def test_netvigil_up_serves_simulated_metrics_and_stops_cleanly(tmp_path: Path) 
     try:
         body = _wait_for_metrics(f"http://127.0.0.1:{port}", proc)
         devices = {p["device"] for p in body["points"]}  # type: ignore[union-attr]
-        assert devices <= {"sim-linux-1", "sim-linux-2", "sim-linux-3"} and devices
+        mixed = {"sim-ios-1", "sim-nxos-1", "sim-eos-1", "sim-junos-1", "sim-linux-1"}
+        assert devices <= mixed and devices
         children = _children(proc.pid)
         assert children, "expected an embedded nats-server child"
         proc.send_signal(signal.SIGTERM)
