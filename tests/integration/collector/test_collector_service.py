@@ -210,7 +210,7 @@ async def test_collector_publishes_other_groups_when_one_group_fails(
     assert not any(m.startswith("system.filesystem") for m in metrics)
 
 
-async def test_collector_reports_error_when_platform_has_no_driver(
+async def test_collector_reports_unreachable_when_router_port_is_closed(
     tmp_path: Path, bus: Bus, nats_settings: NatsSettings, recorder: Recorder
 ) -> None:
     router = Device(
@@ -225,8 +225,9 @@ async def test_collector_reports_error_when_platform_has_no_driver(
     finally:
         await stop_collector(task, stop)
     [status] = recorder.of(DeviceStatus, "r1")
-    assert status.state == DeviceState.ERROR  # type: ignore[union-attr]
-    assert status.reason == "no driver for platform cisco_ios"  # type: ignore[union-attr]
+    # Every platform has a driver now (issue 3): a router is polled like any host.
+    assert status.state == DeviceState.UNREACHABLE  # type: ignore[union-attr]
+    assert "connection refused" in (status.reason or "")  # type: ignore[union-attr]
 
 
 async def test_collector_raises_inventory_error_when_field_is_bad(
