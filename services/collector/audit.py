@@ -7,7 +7,8 @@ Records are JSON lines appended to `<data_dir>/audit/commands.jsonl`:
 
 `scheduled_by` is "schedule" for regular polls and "poll_fast request (<requested_by>)"
 while a poll_fast request is in force; `outcome` is ok, rejected (the device answered with
-an error), refused (not allow-listed: never sent), timeout, overloaded or failed.
+an error), refused (not allow-listed: never sent), timeout, overloaded, cancelled (the
+poll's deadline or shutdown cut it short) or failed.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """One DevicePoller per device: poll on the device's interval, publish what it read.
 
-Each poll runs every command of the driver over the device's persistent SSH connection,
-under one deadline (`poll_timeout_share` of the interval). What happens on failure
+Each poll runs every command of the driver over the device's persistent SSH connection;
+after login, the commands together run under one deadline (`poll_timeout_share` of the
+interval, at least `command_timeout`). What happens on failure
 depends on its category (docs/collector.md has the table):
 
 - a command that is rejected, cannot be parsed or times out costs only its metric group:
@@ -161,15 +162,16 @@ class DevicePoller:
             await self._set_state(DeviceState.CIRCUIT_OPEN, blocked)
             return
         started = self._clock()
-        deadline = self._settings.poll_timeout_share * self.schedule.interval()
+        # One command may always use its whole timeout, however short the interval.
+        deadline = max(self._settings.poll_timeout_share * self.schedule.interval(),
+                       self._settings.command_timeout)
         run = PollRun(
             device=self.device, driver=self.driver, session=self._session,
-            pacer=self._runtime.pacer, origin=self.schedule.origin(), clock=self._clock,
-            on_login=self._logged_in,
+            pacer=self._runtime.pacer, origin=self.schedule.origin(), deadline=deadline,
+            clock=self._clock, on_login=self._logged_in,
         )
         try:
-            async with asyncio.timeout(deadline):
-                outcome = await run.execute()
+            outcome = await run.execute()
         except TimeoutError:
             reason = f"poll: not finished within its deadline of {deadline:.1f} s"
             await self._failed(DeviceTimeout(self.device.name, reason))

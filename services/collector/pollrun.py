@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ class PollRun:
         session: DeviceSession,
         pacer: Pacer,
         origin: str,
+        deadline: float,
         clock: Callable[[], float],
         on_login: Callable[[], None],
     ) -> None:
@@ -67,12 +69,17 @@ class PollRun:
         self.session = session
         self.pacer = pacer
         self.origin = origin
+        self.deadline = deadline
         self._clock = clock
         self._on_login = on_login
         self.outcome = PollOutcome()
 
     async def execute(self) -> PollOutcome:
-        """Connect if needed (replacing an expired session), then run every group once."""
+        """Connect if needed (replacing an expired session), then run every group once.
+
+        Logging in is bounded by the connect timeout; running the groups by `deadline`,
+        after which TimeoutError is raised.
+        """
         if self.session.expired:
             log.debug("refreshing the session to %s (max age reached)", self.device.name)
             await self.session.close()
@@ -80,7 +87,8 @@ class PollRun:
         await self.connect()
         started = self._clock()
         try:
-            await self._run_groups(list(self.driver.commands))
+            async with asyncio.timeout(self.deadline):
+                await self._run_groups(list(self.driver.commands))
         except DeviceUnreachable:
             if not reused or self.outcome.results or self.outcome.failures:
                 raise
@@ -90,7 +98,8 @@ class PollRun:
             await self.session.close()
             await self.connect()
             started = self._clock()
-            await self._run_groups(list(self.driver.commands))
+            async with asyncio.timeout(self.deadline):
+                await self._run_groups(list(self.driver.commands))
         self.outcome.command_time = self._clock() - started
         return self.outcome
 

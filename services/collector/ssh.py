@@ -217,6 +217,9 @@ class DeviceSession:
         except DeviceError as exc:
             self._record(command, scheduled_by, started, _outcome(exc), exc.reason)
             raise
+        except asyncio.CancelledError:  # the poll's deadline (or shutdown) cut it short
+            self._record(command, scheduled_by, started, "cancelled", "poll deadline or stop")
+            raise
         self._record(command, scheduled_by, started, "ok", None)
         return output
 

@@ -133,14 +133,23 @@ async def test_poller_replaces_connection_when_command_hangs(
 async def test_poller_reports_timeout_and_closes_when_whole_poll_exceeds_deadline(
     tmp_path: Path, bus: Bus, sim: LinuxSimulator
 ) -> None:
-    sim.hang_commands = {"cat /proc/stat"}  # the first command
-    collector = settings(command_timeout=30.0, poll_timeout_share=0.25)  # deadline 0.5 s
-    poller = make_poller(sim.device(poll_interval=2.0), bus, tmp_path, collector)
-    async with asyncio.timeout(3):
-        await poller.poll_once()
+    # Every command answers within its own timeout, but six of them take 2.4 s together.
+    sim.command_delay = 0.4
+    collector = settings(command_timeout=0.5, poll_timeout_share=0.25, audit_commands=True)
+    runtime = build_runtime(NetvigilSettings(data_dir=tmp_path, collector=collector))
+    poller = make_poller(sim.device(poll_interval=2.0), bus, tmp_path, collector,
+                         runtime=runtime)
+    try:
+        async with asyncio.timeout(3):
+            await poller.poll_once()
+    finally:
+        runtime.close()
     assert poller.status.state == DeviceState.TIMEOUT
     assert poller.status.reason == "poll: not finished within its deadline of 0.5 s"
     assert not poller._session.connected
+    lines = (tmp_path / "audit" / "commands.jsonl").read_text().splitlines()
+    outcomes = [json.loads(line)["outcome"] for line in lines]
+    assert outcomes == ["ok"] * (len(outcomes) - 1) + ["cancelled"]  # the cut-off command too
     async with asyncio.timeout(2):
         while sim.open_connections:
             await asyncio.sleep(0.02)
