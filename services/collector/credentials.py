@@ -53,6 +53,17 @@ def encrypt_password(password: str, *, key: bytes) -> str:
     return PREFIX + Fernet(key).encrypt(password.encode()).decode()
 
 
+def encrypt_for_inventory(password: str, settings: NetvigilSettings) -> str:
+    """What `netvigil encrypt-password` prints: `password` encrypted with the configured key."""
+    key = load_secret_key(settings)
+    if key is None:
+        raise ConfigError(
+            "no key to encrypt with: set NETVIGIL_SECRET_KEY or secret_key_file "
+            "(make a key with services.collector.credentials.generate_key())"
+        )
+    return encrypt_password(password, key=key)
+
+
 def decrypt_password(value: str, *, key: bytes | None, device: str) -> SecretStr:
     """The password inside an `nv1:` value; ConfigError names the device when it cannot."""
     if not value.startswith(PREFIX):

@@ -112,8 +112,9 @@ async def test_poller_logs_in_with_encrypted_password_and_audits_every_command(
 
 
 async def test_poller_reports_error_without_login_when_encryption_key_missing(
-    tmp_path: Path, bus: Bus
+    tmp_path: Path, bus: Bus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("NETVIGIL_SECRET_KEY", raising=False)
     sim = LinuxSimulator(name="enc-2", seed=4)
     await sim.start()
     try:

@@ -15,6 +15,7 @@ from services.collector.commands import interface_command, matches_template
 from services.collector.credentials import (
     decrypt_password,
     device_password,
+    encrypt_for_inventory,
     encrypt_password,
     generate_key,
     load_secret_key,
@@ -150,3 +151,16 @@ def test_command_audit_appends_one_json_line_when_command_recorded(tmp_path: Pat
     ]
     assert rows[0]["duration_s"] == 0.012346 and rows[1]["error"] == "not allow-listed"
     assert rows[0]["ts"].endswith("Z")
+
+
+def test_encrypt_for_inventory_uses_configured_key_when_cli_encrypts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NETVIGIL_SECRET_KEY", raising=False)
+    key = generate_key()
+    key_file = tmp_path / "secret.key"
+    key_file.write_text(key)
+    value = encrypt_for_inventory("pw", NetvigilSettings(secret_key_file=key_file))
+    assert Fernet(key.encode()).decrypt(value.removeprefix("nv1:").encode()) == b"pw"
+    with pytest.raises(ConfigError, match="no key to encrypt with"):
+        encrypt_for_inventory("pw", NetvigilSettings())
