@@ -55,6 +55,16 @@ def postgres_dsn() -> Iterator[str]:
     asyncio.run(_admin(admin_dsn, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
 
 
+@pytest.fixture
+def own_database_dsn(postgres_dsn: str) -> Iterator[str]:
+    """A DSN of a database of this test alone, for code that uses the `public` schema."""
+    admin_dsn = os.environ.get("NETVIGIL_TEST_POSTGRES_DSN", DEFAULT_DSN)
+    database = f"netvigil_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(admin_dsn, f"CREATE DATABASE {database}"))
+    yield _with_database(admin_dsn, database)
+    asyncio.run(_admin(admin_dsn, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+
+
 class StoreHandle:
     """An open store of one backend that a test can close and open again at the same place."""
 
