@@ -1,8 +1,8 @@
 """The Cisco NX-OS driver: `| json` first, text (ntc-templates or our parsers) as fallback.
 
 CPU comes from the 'CPU states' of `show system resources`, which the memory group
-reads anyway, so `show processes cpu` (its process table is long on a busy switch) is
-not polled.
+reads anyway, so `show processes cpu` (a long process table on a busy switch) is not
+in the parsers' NX-OS table and is not polled.
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ from __future__ import annotations
 from services.collector.drivers.network import CliDialect, NetworkDriver
 from services.collector.parsers.registry import TEXT_COMMANDS, preferred_commands
 from shared.inventory import Platform
-
-_NOT_POLLED = frozenset({"show processes cpu"})
 
 
 class NxosDriver(NetworkDriver):
@@ -23,9 +21,5 @@ class NxosDriver(NetworkDriver):
         json_suffix=" | json",
         error_markers=("% invalid", "% incomplete", "% ambiguous", "syntax error"),
     )
-    text_commands = tuple(
-        s for s in TEXT_COMMANDS[Platform.CISCO_NXOS] if s.command not in _NOT_POLLED
-    )
-    commands = tuple(
-        s for s in preferred_commands(Platform.CISCO_NXOS) if s.command not in _NOT_POLLED
-    )
+    text_commands = TEXT_COMMANDS[Platform.CISCO_NXOS]
+    commands = preferred_commands(Platform.CISCO_NXOS)
