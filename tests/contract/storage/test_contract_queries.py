@@ -119,9 +119,12 @@ async def test_cursor_pages_neither_skip_nor_repeat_when_data_arrives_between_pa
         rows += result_rows(result)
         if result.next_cursor is None:
             break
-        # New polls (later instants) land between two pages, until all are written.
-        await store.write_batches(pending[:4])
-        pending = pending[4:]
+        # A whole new poll (three devices, a later instant) lands between two pages. The
+        # keyset cursor promises this for data newer than the page boundary only: a row
+        # committed later but keyed before the boundary (same instant, lower series id)
+        # would be behind the cursor already.
+        await store.write_batches(pending[:3])
+        pending = pending[3:]
         query = query.model_copy(update={"cursor": result.next_cursor})
     assert pending == []  # pages are small enough that every write came before the last page
     assert rows == [r for r in model_rows(FLEET) if r[0] in {"r1", "sw-3"}]
