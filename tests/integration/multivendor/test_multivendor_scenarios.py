@@ -141,3 +141,27 @@ async def test_hanging_command_gives_timeout_for_its_group(vendor_rig: RigFactor
     assert any(m == "system.network.io" or m == "network.interface.oper_status"
                for m, _ in values(batch))
     assert rig.recorder.states()[-1] in ("degraded", "timeout")
+
+
+async def test_dropped_connection_gives_unreachable_status(vendor_rig: RigFactory) -> None:
+    drop = SessionScenarios(drop_on_commands=frozenset({"show version | json"}))
+    rig = await vendor_rig(Platform.ARISTA_EOS, scenarios=drop)
+    await rig.poller.poll_once()
+    await rig.recorder.wait_for(lambda: bool(rig.recorder.statuses))
+    assert rig.recorder.states() == ["unreachable"]
+
+
+async def test_cpu_spike_and_rising_temperature_show_in_the_data(
+    vendor_rig: RigFactory,
+) -> None:
+    rig = await vendor_rig(Platform.JUNIPER_JUNOS)
+    sensor = rig.truth().sensors[0]
+    scenarios.cpu_spike(rig.handle.state, rig.clock.now, level=95.0)
+    scenarios.temperature_rise(rig.handle.state, rig.clock.now, per_minute=2.0,
+                               sensor=sensor.name)
+    found = values(await rig.poll(advance=300))
+    assert pick(found, "system.cpu.utilization") == pytest.approx(0.95, abs=0.011)
+    hotter = next(s for s in rig.truth().sensors if s.name == sensor.name)
+    assert hotter.celsius > sensor.celsius + 5  # ten degrees in five minutes, less drift
+    assert any(abs(v - hotter.celsius) <= 1.0
+               for (m, _), v in found.items() if m == "hw.temperature")
