@@ -5,6 +5,8 @@ Expected answers come from `fleet.model_rows` (an independent model) or are hand
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from services.storage.store import MetricStore, QueryLimits
@@ -165,3 +167,24 @@ async def test_query_raises_query_error_when_more_series_than_allowed(
     with pytest.raises(QueryError, match="series"):
         await store.query(MetricQuery())
     assert len((await store.query(MetricQuery(metric=CPU))).points) == 3
+
+
+async def test_cursor_pages_neither_skip_nor_repeat_when_writer_runs_concurrently(
+    store: MetricStore,
+) -> None:
+    half = len(FLEET) // 2
+    await store.write_batches(FLEET[:half])
+
+    async def writer() -> None:
+        for first in range(half, len(FLEET), 3):  # one whole poll per transaction
+            await store.write_batches(FLEET[first : first + 3])
+
+    async def pager() -> list[object]:
+        return await page_through(store, MetricQuery(metric=IO, limit=11))
+
+    _, rows = await asyncio.gather(writer(), pager())
+    everything = model_rows(FLEET, metric=IO)
+    # Every row up to the last one returned, once and in order; the writer only ever adds
+    # rows newer than what is stored, so nothing can have slipped in behind a cursor.
+    assert rows == everything[: len(rows)]
+    assert len(rows) >= len(model_rows(FLEET[:half], metric=IO))
