@@ -221,3 +221,19 @@ async def test_maintain_rolls_day_again_when_late_sample_arrives(fleet: MetricSt
     result = await fleet.query(MetricQuery(device="r1", metric=TEMP, aggregate=spec))
     (row,) = result.rows
     assert row.values == {A.MAX: 99.5, A.COUNT: POLLS + 1.0}
+
+
+async def test_maintain_prunes_oldest_until_size_fits_when_over_max_bytes(
+    handle: StoreHandle,
+) -> None:
+    await write_fleet(handle.store)
+    raw = by_group(await exact_per_series(handle.store, Resolution.RAW))
+    # A cap no store can meet: everything rolled up goes, oldest level first; 1h rollups stay.
+    policy = RetentionPolicy(raw=timedelta(days=365), minute=timedelta(days=365), max_bytes=1)
+    store = await handle.reopen(policy=policy)
+    await store.maintain(now=LAST_POLL + timedelta(days=1))
+    stats = await store.stats()
+    assert (stats.samples, stats.rollup_1m_rows, stats.rollup_1h_rows) == (0, 0, hours_with_data())
+    result = await exact_per_series(store, Resolution.AUTO)
+    assert result.resolution is Resolution.HOUR
+    assert_close(by_group(result), raw)
