@@ -82,7 +82,13 @@ def load_state(root: Path) -> StoreState:
 
 def read_day(sizes: dict[Path, int]) -> list[SegmentRecord]:
     """Every committed record of a day, given its segments' committed sizes (blocking I/O)."""
-    return [record for path, size in sizes.items() for record in read_records(path, size)]
+    records: list[SegmentRecord] = []
+    for path, size in sizes.items():
+        try:
+            records += read_records(path, size)
+        except FileNotFoundError:
+            continue  # retention deleted the day while a query was reading it
+    return records
 
 
 def day_of(ts: int) -> int:

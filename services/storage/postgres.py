@@ -135,8 +135,16 @@ class PostgresStore:
             self._pool.acquire() as conn,
         ):
             await self._ensure_partitions(conn, days)
-            async with conn.transaction():
-                written = await self._write(conn, batches, new_series)
+            try:
+                async with conn.transaction():
+                    written = await self._write(conn, batches, new_series)
+            except asyncpg.CheckViolationError:
+                # "No partition for row": another instance dropped a day we thought we had.
+                new_series.clear()
+                self._partitions = await existing_partitions(conn)
+                await self._ensure_partitions(conn, days)
+                async with conn.transaction():
+                    written = await self._write(conn, batches, new_series)
         # Only now are the new ids real: a rolled-back transaction must not poison the cache.
         self._series_ids.update(new_series)
         return written

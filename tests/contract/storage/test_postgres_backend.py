@@ -114,3 +114,16 @@ async def test_postgres_store_raises_storage_error_when_server_unreachable() -> 
     # Port 1 on loopback: nothing listens there, so the connection is refused at once.
     with pytest.raises(StorageError, match="opening"):
         await PostgresStore.open("postgresql://postgres@127.0.0.1:1/test", schema="x")
+
+
+async def test_postgres_store_recreates_partition_when_another_instance_dropped_it(
+    postgres_dsn: str, schema: str, admin: asyncpg.Connection
+) -> None:
+    store = await PostgresStore.open(postgres_dsn, schema=schema)
+    try:
+        await store.write_batches([batch("r1", at(0), (CPU, 1, {}))])
+        await admin.execute("DROP TABLE samples_20260101")  # as another instance's retention
+        assert await store.write_batches([batch("r1", at(60), (CPU, 2, {}))]) == 1
+        assert [p.value for p in (await store.query(MetricQuery())).points] == [2.0]
+    finally:
+        await store.close()
