@@ -61,6 +61,7 @@ class Options:
     sat_duration: float
     sat_load: float
     commands_per_second: float
+    workdir: Path | None = None
 
 
 def parse_options(argv: list[str] | None = None) -> Options:
@@ -75,15 +76,17 @@ def parse_options(argv: list[str] | None = None) -> Options:
     p.add_argument("--sat-load", type=float, default=1.0)
     p.add_argument("--commands-per-second", type=float, default=1000.0,
                    help="collector pacer for the scale run (the default 100 is for AAA servers)")
+    p.add_argument("--workdir", type=Path, default=None,
+                   help="keep logs and files here instead of a temporary directory")
     p.add_argument("--quick", action="store_true")
     a = p.parse_args(argv)
     if a.quick:
-        a.devices, a.interval, a.duration, a.raw_seconds = min(a.devices, 20), 2.0, 6.0, 2.0
-        a.sat_interval, a.sat_duration = 1.0, 5.0
+        a.devices, a.interval, a.duration, a.raw_seconds = min(a.devices, 20), 2.0, 5.0, 1.5
+        a.sat_interval, a.sat_duration = 1.0, 4.0
     if not (1 <= a.devices <= 5000 and a.duration <= 1800 and a.sat_duration <= 600):
         p.error("bounds: 1..5000 devices, duration <= 1800 s, sat-duration <= 600 s")
     return Options(a.devices, a.interval, a.duration, a.raw_seconds, a.sat_interval,
-                   a.sat_duration, a.sat_load, a.commands_per_second)
+                   a.sat_duration, a.sat_load, a.commands_per_second, a.workdir)
 
 
 class Child:
@@ -143,6 +146,12 @@ async def run_collector(
     return polls, probe, began, ended
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def with_interval(inventory: Inventory, count: int, interval: float) -> Inventory:
     """The first `count` devices of `inventory`, polled every `interval` seconds."""
     devices = inventory.devices[:count]
@@ -165,28 +174,31 @@ async def bench(opts: Options, tmp: Path) -> dict[str, object]:
                                   seconds=opts.raw_seconds, commands=COMMANDS)
         raw100 = await command_rate(inventory.devices, connections=100,
                                     seconds=opts.raw_seconds, commands=COMMANDS)
+        sim = fleet.proc.pid
         scale = await measure(tmp, "scale", server.url, inventory, opts.interval, opts.duration,
                               {"NETVIGIL_COLLECTOR__COMMANDS_PER_SECOND":
-                               str(opts.commands_per_second)})
+                               str(opts.commands_per_second)}, sim)
         sat_devices = min(opts.devices, math.ceil(
             opts.sat_load * raw100 * opts.sat_interval / len(COMMANDS)))
         sat = await measure(tmp, "saturation", server.url,
                             with_interval(inventory, sat_devices, opts.sat_interval),
-                            opts.sat_interval, opts.sat_duration, SATURATION_ENV)
+                            opts.sat_interval, opts.sat_duration, SATURATION_ENV, sim)
     finally:
         fleet.stop()
         server.stop()
     return {"raw_1conn_cmd_s": raw1, "raw_100conn_cmd_s": raw100, "raw_ratio_100_to_1":
             raw100 / raw1, "scale": scale, "saturation": {**sat, "devices": sat_devices},
-            "saturation_ratio_to_raw100": float(sat["commands_per_s"]) / raw100}  # type: ignore[arg-type]
+            "saturation_ratio_to_raw100": float(sat["commands_per_s"]) / raw100}
 
 
 async def measure(
     tmp: Path, name: str, url: str, inventory: Inventory, interval: float, seconds: float,
-    env: dict[str, str],
+    env: dict[str, str], simulator_pid: int,
 ) -> dict[str, float]:
     """One collector run and its summary, with parse CPU and memory from the probe."""
+    sim_cpu = cpu_seconds(simulator_pid)
     polls, probe, began, ended = await run_collector(tmp, name, url, inventory, seconds, env)
+    sim_cpu = cpu_seconds(simulator_pid) - sim_cpu
     summary: Summary = summarise(
         polls, devices=[d.name for d in inventory.devices], interval=interval, began=began,
         ended=ended, commands_per_poll=len(COMMANDS))
@@ -194,6 +206,8 @@ async def measure(
     return {**asdict(summary), "devices": count, "interval_s": interval,
             "parse_cpu_ms_per_poll": 1000 * probe["parse_cpu_s"] / max(1, summary.polls),
             "collector_cpu_share": probe["process_cpu_s"] / (ended - began),
+            "simulator_cpu_share": sim_cpu / (ended - began),
+            "load_average_1m": os.getloadavg()[0],
             "rss_delta_kib_per_device": (probe["rss_kib"] - probe["baseline_rss_kib"]) / count}
 
 
@@ -212,8 +226,12 @@ def print_report(opts: Options, figures: dict[str, object]) -> None:
 def main() -> None:
     """Run the benchmark and print its figures."""
     opts = parse_options()
-    with tempfile.TemporaryDirectory(prefix="nv-bench-") as tmp:
-        figures = asyncio.run(bench(opts, Path(tmp)))
+    if opts.workdir is not None:
+        opts.workdir.mkdir(parents=True, exist_ok=False)
+        figures = asyncio.run(bench(opts, opts.workdir))
+    else:
+        with tempfile.TemporaryDirectory(prefix="nv-bench-") as tmp:
+            figures = asyncio.run(bench(opts, Path(tmp)))
     print_report(opts, figures)
 
 
