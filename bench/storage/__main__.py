@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -167,7 +168,7 @@ async def main(args: argparse.Namespace, work: Path) -> None:
     finally:
         await bus.close()
         await server.astop()
-    print(f"final RSS {rss_mib():.0f} MiB")
+    print(f"final RSS {rss_mib():.0f} MiB; load average {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -134,6 +134,7 @@ async def query_latency(
             attributes=fleet.attributes(rng.randrange(fleet.per_poll)),
             start=start,
             end=start + span,
+            limit=100_000,
             aggregate=AggregateSpec(
                 functions=[
                     Aggregation.AVG,
