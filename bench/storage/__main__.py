@@ -38,6 +38,7 @@ def parse() -> argparse.Namespace:
     p.add_argument(
         "--postgres", default=None, help="DSN, e.g. postgresql://postgres@127.0.0.1/test"
     )
+    p.add_argument("--skip-sqlite", action="store_true", help="only PostgreSQL and the reference")
     p.add_argument("--runs", type=int, default=300)
     p.add_argument("--deadline-s", type=float, default=900.0, help="per ingest run")
     p.add_argument("--dir", type=Path, default=None, help="work directory (default: a temp dir)")
@@ -46,7 +47,7 @@ def parse() -> argparse.Namespace:
 
 async def bench_backend(
     name: str, store: MetricStore, bus: Bus, fleet: Fleet, args: argparse.Namespace
-) -> None:
+) -> float:
     phase = max(1, 1_000_000 // fleet.series)  # publish ~1M samples, then ingest them
     ingest = await real_path_ingest(
         bus,
@@ -142,12 +143,21 @@ async def main(args: argparse.Namespace, work: Path) -> None:
     bus = await Bus.connect(NatsSettings(url=url, embedded=False), name="bench-storage")
     try:
         await bus.ensure_streams(metrics_max_age_s=86_400)
-        sqlite_rate = 0.0
-        store: MetricStore = await SqliteStore.open(work / "metrics.db")
-        try:
-            sqlite_rate = await bench_backend("sqlite", store, bus, fleet, args)
-        finally:
-            await store.close()
+        rates: dict[str, float] = {}
+        if not args.skip_sqlite:
+            store: MetricStore = await SqliteStore.open(work / "metrics.db")
+            try:
+                rates["sqlite"] = await bench_backend("sqlite", store, bus, fleet, args)
+            finally:
+                await store.close()
+        if args.postgres:
+            # A fresh schema per run: the fleet's timestamps end now.
+            schema = f"bench_storage_{int(time.time())}"
+            pg = await PostgresStore.open(args.postgres, schema=schema)
+            try:
+                rates["postgres"] = await bench_backend("postgres", pg, bus, fleet, args)
+            finally:
+                await pg.close()
         naive_rows = args.naive_rows or fleet.polls * fleet.series
         naive = await naive_reference(
             fleet, work / "naive.db", rows=naive_rows, deadline_s=args.deadline_s
@@ -157,14 +167,8 @@ async def main(args: argparse.Namespace, work: Path) -> None:
             f"{naive.rows:,} rows in {naive.seconds:.1f} s = {naive.rate:,.0f} rows/s "
             f"(last 1M rows: {naive.last_million_rate:,.0f} rows/s)"
         )
-        print(f"[sqlite] ratio real path / naive: {sqlite_rate / naive.rate:.2f}x overall")
-        if args.postgres:
-            pg = await PostgresStore.open(args.postgres, schema="bench_storage")
-            try:
-                rate = await bench_backend("postgres", pg, bus, fleet, args)
-                print(f"[postgres] ratio real path / naive SQLite: {rate / naive.rate:.2f}x")
-            finally:
-                await pg.close()
+        for name, rate in rates.items():
+            print(f"[{name}] ratio real path / naive SQLite: {rate / naive.rate:.2f}x")
     finally:
         await bus.close()
         await server.astop()
