@@ -21,6 +21,7 @@ A DeviceStatus is published only when the state changes.
 from __future__ import annotations
 
 import asyncio
+import math
 import contextlib
 import logging
 import time
@@ -237,9 +238,8 @@ class DevicePoller:
         )
         subjects = self._bus.subjects
         await self._bus.publish(subjects.metrics(self.device.name), batch)
-        for failure in outcome.failures:
-            log.debug("device %s group %s failed: %s", failure.device, failure.group,
-                      failure.reason)
+        for failure in [*outcome.failures, *outcome.partial]:
+            log.debug("device %s group %s: %s", failure.device, failure.group, failure.reason)
             await self._bus.publish(subjects.collection_error(self.device.name), failure)
         await self._set_state(*poll_state(outcome))
 
@@ -262,7 +262,13 @@ class DevicePoller:
         samples: list[MetricSample] = []
         for group in outcome.results:
             samples.extend(self._rates.samples(group.readings, at=group.at, uptime=uptime))
-        return samples
+        # JSON has no NaN or infinity: one such value would turn into null and make the
+        # whole batch invalid for every consumer, so it is dropped here, loudly.
+        finite = [s for s in samples if math.isfinite(s.value)]
+        if len(finite) < len(samples):
+            log.warning("device %s: dropped %d non-finite values", self.device.name,
+                        len(samples) - len(finite))
+        return finite
 
     async def _set_state(self, state: DeviceState, reason: str | None) -> None:
         event = self.status.update(state, reason)

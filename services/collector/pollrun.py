@@ -39,6 +39,9 @@ class PollOutcome:
 
     results: list[GroupResult] = field(default_factory=list)
     failures: list[CollectionError] = field(default_factory=list)
+    # Blocks a parser skipped inside a group that otherwise worked (one bad interface):
+    # published as collection errors, but the group and the device stay healthy.
+    partial: list[CollectionError] = field(default_factory=list)
     overloaded: bool = False
     timed_out: bool = False
     command_time: float = 0.0  # seconds spent running commands, logins excluded
@@ -138,6 +141,8 @@ class PollRun:
             self._missing(spec, exc.reason if isinstance(exc, DeviceError) else str(exc))
             return
         self.outcome.results.append(GroupResult(spec, readings, self._clock()))
+        for problem in getattr(readings, "problems", ()):
+            self.outcome.partial.append(self._error(spec, f"skipped part of the output: {problem}"))
 
     async def _replace_hung_session(self, rest: list[CommandSpec], exc: DeviceError) -> bool:
         """Close the session a hung command holds; reconnect for the groups still to run."""
@@ -153,9 +158,12 @@ class PollRun:
         return True
 
     def _missing(self, spec: CommandSpec, reason: str) -> None:
-        self.outcome.failures.append(CollectionError(
+        self.outcome.failures.append(self._error(spec, reason))
+
+    def _error(self, spec: CommandSpec, reason: str) -> CollectionError:
+        return CollectionError(
             device=self.device.name, group=spec.group, command=spec.command, reason=reason,
-        ))
+        )
 
 
 def poll_state(outcome: PollOutcome) -> tuple[DeviceState, str | None]:

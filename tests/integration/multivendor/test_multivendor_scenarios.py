@@ -165,3 +165,20 @@ async def test_cpu_spike_and_rising_temperature_show_in_the_data(
     assert hotter.celsius > sensor.celsius + 5  # ten degrees in five minutes, less drift
     assert any(abs(v - hotter.celsius) <= 1.0
                for (m, _), v in found.items() if m == "hw.temperature")
+
+
+async def test_one_unreadable_bgp_peer_is_reported_while_the_others_publish(
+    vendor_rig: RigFactory,
+) -> None:
+    rig = await vendor_rig(Platform.ARISTA_EOS)
+    peers = rig.handle.state.bgp_peers
+    assert len(peers) >= 2
+    peers[0].established, peers[0].down_state = False, "Bewildered"
+    batch = await rig.poll()
+    [error] = rig.recorder.errors
+    assert (error.group, error.command) == ("bgp", "show ip bgp summary | json")
+    assert "skipped part of the output" in error.reason and "Bewildered" in error.reason
+    states = {attrs for (m, attrs), _ in values(batch).items() if m == "bgp.peer.state"}
+    assert len(states) == len(peers) - 1  # every other peer is still published
+    assert batch.missing_groups == {}
+    assert rig.recorder.states()[-1] == "up"
