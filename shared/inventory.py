@@ -21,6 +21,7 @@ Every validation error names the device and the field.
 from __future__ import annotations
 
 import enum
+import re
 from pathlib import Path
 from typing import Any
 
@@ -71,55 +72,85 @@ class Device(BaseModel):
         return self
 
 
+class RejectedDevice(BaseModel):
+    """An inventory entry that failed validation; `name` is set when it was usable."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str | None
+    reason: str
+
+
 class Inventory(BaseModel):
-    """All devices, unique by name."""
+    """All valid devices, unique by name, and the entries that were rejected."""
 
     model_config = ConfigDict(frozen=True)
 
     devices: tuple[Device, ...]
+    rejected: tuple[RejectedDevice, ...] = ()
 
     def by_name(self, name: str) -> Device | None:
         """The device called `name`, if any."""
         return next((d for d in self.devices if d.name == name), None)
 
 
-def parse_inventory(data: Any, *, source: str = "inventory") -> Inventory:
-    """Validate parsed YAML; raise InventoryError listing every bad device and field."""
+def parse_inventory(data: Any, *, source: str = "inventory", strict: bool = True) -> Inventory:
+    """Validate parsed YAML; every problem names the device and the field.
+
+    Strict: any bad entry raises InventoryError listing them all. Lenient (what the
+    collector uses): bad entries are returned in `rejected` so the good ones keep being
+    polled. A file that is not a mapping with a 'devices' list always raises.
+    """
     if not isinstance(data, dict) or not isinstance(data.get("devices"), list):
         raise InventoryError(f"{source}: expected a mapping with a 'devices' list")
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise InventoryError(f"{source}: 'defaults' must be a mapping")
-    devices, problems, seen = [], [], set()
+    devices: list[Device] = []
+    rejected: list[RejectedDevice] = []
     for index, entry in enumerate(data["devices"]):
-        label = _label(index, entry)
-        if not isinstance(entry, dict):
-            problems.append(f"{label}: expected a mapping, got {type(entry).__name__}")
-            continue
-        try:
-            device = Device.model_validate({**defaults, **entry})
-        except ValidationError as exc:
-            problems.extend(f"{label}: {_field_error(err)}" for err in exc.errors())
-            continue
-        if device.name in seen:
-            problems.append(f"{label}: field 'name': duplicate device name")
-            continue
-        seen.add(device.name)
-        devices.append(device)
-    if problems:
-        raise InventoryError(f"{source}: " + "; ".join(problems))
-    return Inventory(devices=tuple(devices))
+        device, problems = _validate_entry(index, entry, defaults)
+        if device is not None and any(d.name == device.name for d in devices):
+            device, problems = None, [f"{_label(index, entry)}: field 'name': duplicate device name"]
+        if device is not None:
+            devices.append(device)
+        else:
+            rejected.append(RejectedDevice(name=_usable_name(entry, devices),
+                                           reason="; ".join(problems)))
+    if rejected and strict:
+        raise InventoryError(f"{source}: " + "; ".join(r.reason for r in rejected))
+    return Inventory(devices=tuple(devices), rejected=tuple(rejected))
 
 
-def load_inventory(path: Path) -> Inventory:
-    """Read and validate an inventory YAML file."""
+def _validate_entry(
+    index: int, entry: Any, defaults: dict[str, Any]
+) -> tuple[Device | None, list[str]]:
+    label = _label(index, entry)
+    if not isinstance(entry, dict):
+        return None, [f"{label}: expected a mapping, got {type(entry).__name__}"]
+    try:
+        return Device.model_validate({**defaults, **entry}), []
+    except ValidationError as exc:
+        return None, [f"{label}: {_field_error(err)}" for err in exc.errors()]
+
+
+def _usable_name(entry: Any, accepted: list[Device]) -> str | None:
+    """The entry's name when it can carry a status of its own (valid, not taken)."""
+    name = entry.get("name") if isinstance(entry, dict) else None
+    if not isinstance(name, str) or not re.match(DEVICE_NAME_PATTERN, name):
+        return None
+    return None if any(d.name == name for d in accepted) else name
+
+
+def load_inventory(path: Path, *, strict: bool = True) -> Inventory:
+    """Read and validate an inventory YAML file (see `parse_inventory` for `strict`)."""
     try:
         data = yaml.safe_load(path.read_text())
     except OSError as exc:
         raise InventoryError(f"{path}: cannot read: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
         raise InventoryError(f"{path}: not valid YAML: {exc}") from exc
-    return parse_inventory(data, source=str(path))
+    return parse_inventory(data, source=str(path), strict=strict)
 
 
 def dump_inventory(inventory: Inventory) -> str:

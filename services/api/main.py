@@ -25,7 +25,12 @@ def load_configured_inventory(settings: NetvigilSettings) -> Inventory:
     if path is None:
         log.info("no inventory configured: devices are listed as the collector reports them")
         return Inventory(devices=())
-    return load_inventory(path)
+    # Lenient like the collector: a bad entry is logged (the collector publishes it as a
+    # device in state error) and the valid devices are still listed.
+    inventory = load_inventory(path, strict=False)
+    for rejected in inventory.rejected:
+        log.error("inventory entry rejected: %s", rejected.reason)
+    return inventory
 
 
 @asynccontextmanager

@@ -56,7 +56,7 @@ async def test_run_raises_start_error_when_inventory_invalid(
     settings: NetvigilSettings, bus: Bus, tmp_path: Path
 ) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("devices:\n  - name: r1\n    host: 192.0.2.1\n    platform: linux\n")
+    bad.write_text("devices: [\n  - name: r1\n")  # not YAML: nothing can be listed
     broken = settings.model_copy(update={"collector": CollectorSettings(inventory=bad)})
     with pytest.raises(ApiStartError, match="api failed to start"):
         await asyncio.wait_for(api_app.run(broken, bus, asyncio.Event()), 10)
