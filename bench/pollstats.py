@@ -89,6 +89,19 @@ def summarise(
     )
 
 
+def steady_command_rate(
+    log: PollLog, *, devices: list[str], ended: float, commands_per_poll: int
+) -> tuple[float, float]:
+    """Commands/s from the moment every device had its first poll (logins done) to `ended`,
+    and that moment (epoch s); (nan, nan) when some device was never polled."""
+    firsts = [min((p.start for p in log.polls.get(n, [])), default=math.inf) for n in devices]
+    since = max(firsts, default=math.inf)
+    if not math.isfinite(since) or since >= ended:
+        return float("nan"), float("nan")
+    polls = [p for n in devices for p in log.polls.get(n, []) if since <= p.start <= ended]
+    return sum(commands_per_poll - p.missing for p in polls) / (ended - since), since
+
+
 def _pct(values: list[float], pct: int) -> float:
     if not values:
         return float("nan")
