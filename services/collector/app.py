@@ -20,6 +20,7 @@ from services.collector.poller import DevicePoller
 from services.collector.runtime import build_runtime
 from shared.bus import Bus
 from shared.errors import ConfigError, InventoryError
+from shared.events import DeviceState, DeviceStatus, utcnow
 from shared.inventory import Device, Inventory, load_inventory
 from shared.runner import run_service
 from shared.settings import NetvigilSettings
@@ -28,7 +29,11 @@ log = logging.getLogger(__name__)
 
 
 def load_collector_inventory(settings: NetvigilSettings) -> Inventory:
-    """The inventory named by settings; errors are logged precisely, then raised."""
+    """The inventory named by settings; a file that cannot be read at all raises.
+
+    Bad entries do not stop the others from being polled: they come back in
+    `rejected`, and `report_rejected` logs them and gives each named one an error status.
+    """
     path = settings.collector.inventory
     if path is None:
         raise ConfigError(
@@ -36,10 +41,22 @@ def load_collector_inventory(settings: NetvigilSettings) -> Inventory:
             "or NETVIGIL_COLLECTOR__INVENTORY"
         )
     try:
-        return load_inventory(path)
+        return load_inventory(path, strict=False)
     except InventoryError as exc:
         log.error("cannot load inventory: %s", exc)
         raise
+
+
+async def report_rejected(inventory: Inventory, bus: Bus) -> None:
+    """Log every rejected inventory entry and publish a device status for each named one."""
+    for rejected in inventory.rejected:
+        log.error("inventory entry rejected, not polled: %s", rejected.reason)
+        if rejected.name is None:
+            continue
+        status = DeviceStatus(device=rejected.name, state=DeviceState.ERROR,
+                              reason=f"invalid inventory entry: {rejected.reason}",
+                              since=utcnow())
+        await bus.publish(bus.subjects.device_status(rejected.name), status)
 
 
 def host_key_store(settings: NetvigilSettings) -> HostKeyStore:
@@ -103,7 +120,9 @@ async def run_inventory(
 
 async def run(settings: NetvigilSettings, bus: Bus, stop: asyncio.Event) -> None:
     """Run the service until `stop` is set, then clean up everything it opened."""
-    await run_inventory(load_collector_inventory(settings), settings, bus, stop)
+    inventory = load_collector_inventory(settings)
+    await report_rejected(inventory, bus)
+    await run_inventory(inventory, settings, bus, stop)
 
 
 async def main(settings: NetvigilSettings) -> None:

@@ -230,25 +230,48 @@ async def test_collector_reports_unreachable_when_router_port_is_closed(
     assert "connection refused" in (status.reason or "")  # type: ignore[union-attr]
 
 
-async def test_collector_raises_inventory_error_when_field_is_bad(
+async def test_collector_polls_valid_devices_and_flags_bad_inventory_entry(
+    tmp_path: Path, bus: Bus, nats_settings: NatsSettings, recorder: Recorder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with SimulatedFleet(count=1, poll_interval=1.0) as fleet:
+        good = yaml.safe_load(dump_inventory(fleet.inventory()))["devices"][0]
+        bad = {**good, "name": "web2", "port": 70000}
+        path = tmp_path / "inventory.yaml"
+        path.write_text(yaml.safe_dump({"devices": [good, bad]}))
+        settings = NetvigilSettings(
+            data_dir=tmp_path, nats=nats_settings, collector=CollectorSettings(inventory=path)
+        )
+        stop = asyncio.Event()
+        with caplog.at_level(logging.ERROR):
+            task = asyncio.create_task(app.run(settings, bus, stop))
+            try:
+                await recorder.wait_for(
+                    lambda: len(recorder.of(MetricBatch, good["name"])) >= 2
+                    and recorder.of(DeviceStatus, "web2") != []
+                )
+            finally:
+                await stop_collector(task, stop)
+    [status] = recorder.of(DeviceStatus, "web2")
+    assert status.state == DeviceState.ERROR  # type: ignore[union-attr]
+    reason = status.reason or ""  # type: ignore[union-attr]
+    assert "device #2 ('web2')" in reason and "field 'port'" in reason
+    assert "device #2 ('web2'): field 'port'" in caplog.text
+    assert recorder.statuses(good["name"]) == [DeviceState.UP]
+
+
+async def test_collector_raises_inventory_error_when_file_is_not_yaml(
     tmp_path: Path, bus: Bus, nats_settings: NatsSettings, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "inventory.yaml"
-    path.write_text(yaml.safe_dump({"devices": [
-        {"name": "web1", "host": "127.0.0.1", "platform": "linux", "username": "u",
-         "password": "p"},
-        {"name": "web2", "host": "127.0.0.1", "port": 70000, "platform": "linux",
-         "username": "u", "password": "p"},
-    ]}))
+    path.write_text("devices: [\n  - name: web1\n")
     settings = NetvigilSettings(
         data_dir=tmp_path, nats=nats_settings, collector=CollectorSettings(inventory=path)
     )
     with caplog.at_level(logging.ERROR), pytest.raises(InventoryError) as raised:
         await app.run(settings, bus, asyncio.Event())
-    message = str(raised.value)
-    assert "device #2 ('web2')" in message and "field 'port'" in message
-    assert "web1" not in message
-    assert message in caplog.text
+    assert f"{path}: not valid YAML" in str(raised.value)
+    assert str(raised.value) in caplog.text
 
 
 async def test_collector_reconnects_without_outage_when_connection_drops(
