@@ -111,7 +111,8 @@ def parse_inventory(data: Any, *, source: str = "inventory", strict: bool = True
     for index, entry in enumerate(data["devices"]):
         device, problems = _validate_entry(index, entry, defaults)
         if device is not None and any(d.name == device.name for d in devices):
-            device, problems = None, [f"{_label(index, entry)}: field 'name': duplicate device name"]
+            label = _label(index, entry)
+            device, problems = None, [f"{label}: field 'name': duplicate device name"]
         if device is not None:
             devices.append(device)
         else:

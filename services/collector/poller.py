@@ -21,9 +21,9 @@ A DeviceStatus is published only when the state changes.
 from __future__ import annotations
 
 import asyncio
-import math
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable
 from datetime import timedelta

@@ -98,7 +98,8 @@ async def _wait_for_two_polls(client: httpx.AsyncClient) -> None:
 
 
 def _latest(points: list[dict[str, Any]], **attributes: str) -> dict[str, Any]:
-    matching = [p for p in points if all(p["attributes"].get(k) == v for k, v in attributes.items())]
+    matching = [p for p in points
+                if all(p["attributes"].get(k) == v for k, v in attributes.items())]
     assert matching, f"no point with {attributes}"
     return max(matching, key=lambda p: p["ts"])
 
