@@ -170,7 +170,8 @@ class SqliteStore:
             ts = to_millis(batch.collected_at)
             for sample in storable_samples(batch):
                 key = (batch.device, sample.metric, canonical_attributes(sample.attributes))
-                series_id = await self._series_id(key, new_series)
+                # Known series (nearly all of them) skip the coroutine: this loop runs per sample.
+                series_id = self._series_ids.get(key) or await self._series_id(key, new_series)
                 rows.append((series_id, ts, sample.value))
         if not rows:
             return 0
