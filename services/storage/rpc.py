@@ -17,7 +17,6 @@ from shared.bus import Bus
 from shared.events import IngestLag, MetricQuery, StorageStats, StorageStatsQuery
 from shared.subjects import QUEUE_STORAGE
 
-
 log = logging.getLogger(__name__)
 
 LagProbe = Callable[[], Awaitable[IngestLag]]
