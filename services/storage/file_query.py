@@ -18,21 +18,22 @@ from services.storage.file_days import DAY_MS, Day, StoreState, read_day
 from services.storage.file_rollups import Floors, RollupFiles
 from services.storage.pagination import Cursor, decode_cursor, encode_cursor
 from services.storage.query import (
+    MIN_TS,
     STEP_MS,
     SeriesMatcher,
     SeriesRef,
     build_rows,
     check_limits,
     choose_resolution,
+    lower_ts,
+    point_of,
     too_many_points,
+    upper_ts,
 )
-from services.storage.store import QueryLimits, from_millis, time_bounds
-from shared.catalog import unit_of
+from services.storage.store import QueryLimits, time_bounds
 from shared.errors import QueryError
-from shared.events import AggregateSpec, MetricPoint, MetricQuery, MetricQueryResult, Resolution
+from shared.events import AggregateSpec, MetricQuery, MetricQueryResult, Resolution
 
-MIN_TS = -(2**62)
-MAX_TS = 2**62
 Row = tuple[int, int, float]  # (ts, series id, value)
 
 
@@ -62,7 +63,7 @@ class FileReader:
         start, end = time_bounds(query)
         series = self.matching_series(query)
         check_limits(query, series, self._limits)
-        lo, hi = MIN_TS if start is None else start, MAX_TS if end is None else end
+        lo, hi = lower_ts(start), upper_ts(end)
         if query.aggregate is not None:
             return await self._aggregate(query, query.aggregate, series, lo, hi)
         if query.latest:
@@ -111,7 +112,7 @@ class FileReader:
             if len(found) > query.limit:
                 break  # later days only hold later points (earlier ones when descending)
         kept = found[: query.limit]
-        points = [_point(by_id[sid], ts, value) for ts, sid, value in kept]
+        points = [point_of(by_id[sid], ts, value) for ts, sid, value in kept]
         truncated = len(found) > query.limit
         cursor = None
         if truncated:
@@ -129,7 +130,7 @@ class FileReader:
             for ts, sid, value in await self._rows(day, set(by_id) - set(newest), lo, hi):
                 if sid not in newest or ts > newest[sid][0]:
                     newest[sid] = (ts, value)
-        points = [_point(by_id[sid], *newest[sid]) for sid in sorted(newest)]
+        points = [point_of(by_id[sid], *newest[sid]) for sid in sorted(newest)]
         return MetricQueryResult(points=points, truncated=len(series) > query.limit)
 
     async def _aggregate(
@@ -205,14 +206,3 @@ def _after(row: Row, cursor: Cursor | None, desc: bool) -> bool:
         return True
     key, mark = (row[0], row[1]), (cursor.ts, cursor.series_id)
     return key < mark if desc else key > mark
-
-
-def _point(series: SeriesRef, ts: int, value: float) -> MetricPoint:
-    return MetricPoint(
-        device=series.device,
-        metric=series.metric,
-        unit=unit_of(series.metric),
-        ts=from_millis(ts),
-        value=value,
-        attributes=dict(series.attributes),
-    )

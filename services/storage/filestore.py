@@ -24,7 +24,7 @@ from pathlib import Path
 from services.storage.file_catalog import SeriesCatalog, SeriesKey
 from services.storage.file_days import Day, StoreState, day_name, day_of, load_state, read_day
 from services.storage.file_maintain import FileMaintenance, disk_bytes
-from services.storage.file_query import MIN_TS, FileReader
+from services.storage.file_query import FileReader
 from services.storage.file_rollups import Floors, RollupFiles
 from services.storage.file_segments import (
     SegmentRecord,
@@ -32,6 +32,7 @@ from services.storage.file_segments import (
     encode_record,
     fsync_dir,
 )
+from services.storage.query import MIN_TS
 from services.storage.store import (
     MaintenanceReport,
     QueryLimits,

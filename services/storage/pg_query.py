@@ -25,22 +25,20 @@ from services.storage.query import (
     build_rows,
     check_limits,
     choose_resolution,
+    lower_ts,
+    point_of,
     too_many_points,
+    upper_ts,
 )
-from services.storage.store import QueryLimits, from_millis, time_bounds
-from shared.catalog import unit_of
+from services.storage.store import QueryLimits, time_bounds
 from shared.errors import QueryError, StorageError
 from shared.events import (
     AggregateSpec,
-    MetricPoint,
     MetricQuery,
     MetricQueryResult,
     Resolution,
     SortOrder,
 )
-
-MIN_TS = -(2**62)
-MAX_TS = 2**62
 
 
 def floor_sql(expr: str, step_ms: int) -> str:
@@ -117,7 +115,7 @@ class PgReader:
             "SELECT series_id, ts, value FROM samples WHERE series_id = ANY($1::bigint[])"
             " AND ts >= $2 AND ts < $3"
         )
-        params: list[Any] = [list(by_id), _lo(start), _hi(end)]
+        params: list[Any] = [list(by_id), lower_ts(start), upper_ts(end)]
         if after is not None:
             sql += " AND (ts, series_id) < ($5, $6)" if desc else " AND (ts, series_id) > ($5, $6)"
         direction = "DESC" if desc else "ASC"
@@ -127,7 +125,7 @@ class PgReader:
             params += [after.ts, after.series_id]
         rows = await self._fetch(sql, params)
         kept = rows[: query.limit]
-        points = [_point(by_id[sid], ts, value) for sid, ts, value in kept]
+        points = [point_of(by_id[sid], ts, value) for sid, ts, value in kept]
         truncated = len(rows) > query.limit
         cursor = None
         if truncated:
@@ -142,9 +140,9 @@ class PgReader:
             "SELECT s.id, l.ts, l.value FROM unnest($1::bigint[]) AS s(id)"
             " CROSS JOIN LATERAL (SELECT ts, value FROM samples WHERE series_id = s.id"
             " AND ts >= $2 AND ts < $3 ORDER BY ts DESC LIMIT 1) AS l ORDER BY s.id",
-            [list(by_id), _lo(start), _hi(end)],
+            [list(by_id), lower_ts(start), upper_ts(end)],
         )
-        points = [_point(by_id[sid], ts, value) for sid, ts, value in rows]
+        points = [point_of(by_id[sid], ts, value) for sid, ts, value in rows]
         return MetricQueryResult(points=points, truncated=len(series) > query.limit)
 
     async def _aggregate(
@@ -160,7 +158,7 @@ class PgReader:
         ids = [s.id for s in series]
         data: Mapping[int, Sequence[Sample]] | Mapping[int, Sequence[Rollup]]
         if resolution is Resolution.RAW:
-            data = await self._raw(ids, _lo(bounds[0]), _hi(bounds[1]))
+            data = await self._raw(ids, lower_ts(bounds[0]), upper_ts(bounds[1]))
         else:
             data = await self._rollups(resolution, ids, bounds)
         rows, truncated = build_rows(
@@ -190,7 +188,7 @@ class PgReader:
         """Stored rollups of rolled-up days, plus rollups grouped from raw for the others."""
         step = STEP_MS[resolution]
         # Whole buckets: a range that starts inside a bucket is widened to the bucket start.
-        lo, hi = bucket_start(_lo(bounds[0]), step), _hi(bounds[1])
+        lo, hi = bucket_start(lower_ts(bounds[0]), step), upper_ts(bounds[1])
         cap = self._limits.max_points + 1
         table = "rollup_1m" if resolution is Resolution.MINUTE else "rollup_1h"
         # One snapshot for both: a day rolled up in between is neither lost nor counted twice.
@@ -236,22 +234,3 @@ class PgReader:
             ) from exc
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
             raise StorageError(f"metric query failed: {exc}") from exc
-
-
-def _lo(start: int | None) -> int:
-    return MIN_TS if start is None else start
-
-
-def _hi(end: int | None) -> int:
-    return MAX_TS if end is None else end
-
-
-def _point(series: SeriesRef, ts: int, value: float) -> MetricPoint:
-    return MetricPoint(
-        device=series.device,
-        metric=series.metric,
-        unit=unit_of(series.metric),
-        ts=from_millis(ts),
-        value=value,
-        attributes=dict(series.attributes),
-    )

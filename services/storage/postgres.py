@@ -22,13 +22,14 @@ from uuid import UUID
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
 
 from services.storage.pg_maintain import DISK_BYTES, PgMaintenance
-from services.storage.pg_query import MIN_TS, PgReader
+from services.storage.pg_query import PgReader
 from services.storage.pg_schema import (
     create_partition,
     day_of,
     existing_partitions,
     prepare_schema,
 )
+from services.storage.query import MIN_TS
 from services.storage.store import (
     MaintenanceReport,
     QueryLimits,

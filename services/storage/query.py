@@ -24,17 +24,22 @@ from services.storage.aggregate import (
     fold_samples,
 )
 from services.storage.store import QueryLimits, from_millis
+from shared.catalog import unit_of
 from shared.errors import QueryError
 from shared.events import (
     AggregateRow,
     AggregateSpec,
     AttributeMatch,
+    MetricPoint,
     MetricQuery,
     Resolution,
     SortOrder,
 )
 
 STEP_MS = {Resolution.MINUTE: 60_000, Resolution.HOUR: 3_600_000}
+# Stand-ins for an open start or end: beyond any epoch-millisecond time a store holds.
+MIN_TS = -(2**62)
+MAX_TS = 2**62
 _FINEST_FIRST = (Resolution.RAW, Resolution.MINUTE, Resolution.HOUR)
 
 Predicate = Callable[[str], bool]
@@ -49,6 +54,28 @@ class SeriesRef:
     device: str
     metric: str
     attributes: Mapping[str, str]
+
+
+def lower_ts(start: int | None) -> int:
+    """The query's start in epoch ms, or MIN_TS when it has none."""
+    return MIN_TS if start is None else start
+
+
+def upper_ts(end: int | None) -> int:
+    """The query's end in epoch ms, or MAX_TS when it has none."""
+    return MAX_TS if end is None else end
+
+
+def point_of(series: SeriesRef, ts: int, value: float) -> MetricPoint:
+    """The point a query returns for one stored sample of `series`."""
+    return MetricPoint(
+        device=series.device,
+        metric=series.metric,
+        unit=unit_of(series.metric),
+        ts=from_millis(ts),
+        value=value,
+        attributes=dict(series.attributes),
+    )
 
 
 class SeriesMatcher:

@@ -16,28 +16,28 @@ import aiosqlite
 from services.storage.aggregate import Rollup, Sample, bucket_start, merge_rollups, rollups_of
 from services.storage.pagination import Cursor, decode_cursor, encode_cursor
 from services.storage.query import (
+    MIN_TS,
     STEP_MS,
     SeriesMatcher,
     SeriesRef,
     build_rows,
     check_limits,
     choose_resolution,
+    lower_ts,
+    point_of,
     too_many_points,
+    upper_ts,
 )
-from services.storage.store import QueryLimits, from_millis, time_bounds
-from shared.catalog import unit_of
+from services.storage.store import QueryLimits, time_bounds
 from shared.errors import QueryError, StorageError
 from shared.events import (
     AggregateSpec,
-    MetricPoint,
     MetricQuery,
     MetricQueryResult,
     Resolution,
     SortOrder,
 )
 
-_MIN_TS = -(2**62)
-_MAX_TS = 2**62
 _IDS = "(SELECT value FROM json_each(?))"
 
 
@@ -85,7 +85,7 @@ class SqliteReader:
             f"SELECT series_id, ts, value FROM samples WHERE series_id IN {_IDS}"
             " AND ts >= ? AND ts < ?"
         )
-        params: list[Any] = [json.dumps(list(by_id)), _lo(start), _hi(end)]
+        params: list[Any] = [json.dumps(list(by_id)), lower_ts(start), upper_ts(end)]
         if after is not None:
             sql += " AND (ts, series_id) < (?, ?)" if desc else " AND (ts, series_id) > (?, ?)"
             params += [after.ts, after.series_id]
@@ -94,7 +94,7 @@ class SqliteReader:
         params.append(query.limit + 1)  # one extra row tells whether the limit cut the result
         rows = await self._read(sql, params)
         kept = rows[: query.limit]
-        points = [_point(by_id[sid], ts, value) for sid, ts, value in kept]
+        points = [point_of(by_id[sid], ts, value) for sid, ts, value in kept]
         truncated = len(rows) > query.limit
         cursor = (
             encode_cursor(Cursor(ts=kept[-1][1], series_id=kept[-1][0]), query)
@@ -112,9 +112,9 @@ class SqliteReader:
             " JOIN samples AS sa ON sa.series_id = j.value AND sa.ts = (SELECT max(ts)"
             " FROM samples WHERE series_id = j.value AND ts >= ? AND ts < ?)"
             " ORDER BY sa.series_id",
-            [json.dumps(list(by_id)), _lo(start), _hi(end)],
+            [json.dumps(list(by_id)), lower_ts(start), upper_ts(end)],
         )
-        points = [_point(by_id[sid], ts, value) for sid, ts, value in rows]
+        points = [point_of(by_id[sid], ts, value) for sid, ts, value in rows]
         return MetricQueryResult(points=points, truncated=len(series) > query.limit)
 
     async def _aggregate(
@@ -149,7 +149,7 @@ class SqliteReader:
         rows = await self._read(
             f"SELECT series_id, ts, value FROM samples WHERE series_id IN {_IDS}"
             " AND ts >= ? AND ts < ? ORDER BY series_id, ts LIMIT ?",
-            [json.dumps(ids), _lo(start), _hi(end), self._limits.max_points + 1],
+            [json.dumps(ids), lower_ts(start), upper_ts(end), self._limits.max_points + 1],
         )
         if len(rows) > self._limits.max_points:
             raise too_many_points(self._limits, Resolution.RAW)
@@ -168,8 +168,8 @@ class SqliteReader:
     ) -> dict[int, list[Rollup]]:
         """Stored rollups up to the watermark, the not-yet-rolled tail computed on the fly."""
         # Whole buckets: a range that starts inside a bucket is widened to the bucket start.
-        lo, hi = bucket_start(_lo(start), STEP_MS[resolution]), _hi(end)
-        done_1m, done_1h = marks.get("watermark_1m", _MIN_TS), marks.get("watermark_1h", _MIN_TS)
+        lo, hi = bucket_start(lower_ts(start), STEP_MS[resolution]), upper_ts(end)
+        done_1m, done_1h = marks.get("watermark_1m", MIN_TS), marks.get("watermark_1h", MIN_TS)
         minute_from = max(lo, done_1h) if resolution is Resolution.HOUR else lo
         minute = await self._rollup_rows("rollup_1m", ids, minute_from, min(hi, done_1m))
         raw_tail = await self._raw(ids, max(lo, done_1m), hi)
@@ -219,22 +219,3 @@ class SqliteReader:
             raise StorageError(f"metric query failed: {exc}") from exc
         except sqlite3.Error as exc:
             raise StorageError(f"metric query failed: {exc}") from exc
-
-
-def _lo(start: int | None) -> int:
-    return _MIN_TS if start is None else start
-
-
-def _hi(end: int | None) -> int:
-    return _MAX_TS if end is None else end
-
-
-def _point(series: SeriesRef, ts: int, value: float) -> MetricPoint:
-    return MetricPoint(
-        device=series.device,
-        metric=series.metric,
-        unit=unit_of(series.metric),
-        ts=from_millis(ts),
-        value=value,
-        attributes=dict(series.attributes),
-    )
