@@ -27,7 +27,12 @@ from services.collector.parsers.common import (
     size_bytes,
     squash,
 )
-from services.collector.parsers.textfsm_util import Record, Records, parse_template
+from services.collector.parsers.textfsm_util import (
+    Record,
+    Records,
+    parse_records,
+    parse_template,
+)
 from shared.errors import ParseError
 
 PLATFORM = "arista_eos"
@@ -114,29 +119,26 @@ def sensor_name(module: str, sensor: str, description: str) -> str:
 def parse_show_environment_temperature(text: str) -> list[Reading]:
     """Temperatures with their alert and critical limits, per card."""
     records = _records("show environment temperature", text)
-    result = ParseResult(problems=records.problems)
-    for record in records:
-        name = sensor_name(record["module"], record["sensor"], record["description"])
-        try:
-            result.extend(rd.temperature(
-                name, number(record["current_value"]),
-                degraded=number(record["alert_limit"]),
-                critical=number(record["critical_limit"]),
-            ))
-        except ValueError as exc:
-            result.problems.append(f"sensor {name!r}: {exc}")
+    result = parse_records(records, _temperature, lambda r: f"sensor {_sensor(r)!r}")
     return finish(result, "show environment temperature")
+
+
+def _sensor(record: Record) -> str:
+    return sensor_name(record["module"], record["sensor"], record["description"])
+
+
+def _temperature(record: Record) -> list[Reading]:
+    return rd.temperature(
+        _sensor(record), number(record["current_value"]),
+        degraded=number(record["alert_limit"]),
+        critical=number(record["critical_limit"]),
+    )
 
 
 def parse_show_environment_cooling(text: str) -> list[Reading]:
     """Fan status and speed ratio, and the ambient temperature."""
     records = _records("show environment cooling", text)
-    result = ParseResult(problems=records.problems)
-    for record in records:
-        try:
-            result.extend(_fan(record))
-        except ValueError as exc:
-            result.problems.append(f"fan {record['fan']!r}: {exc}")
+    result = parse_records(records, _fan, lambda r: f"fan {r['fan']!r}")
     ambient = records[0]["ambient_temp"] if records else ""
     if ambient:
         result.extend(rd.temperature("Ambient", quantity(ambient, "C")))
@@ -172,13 +174,7 @@ def parse_show_environment_power(text: str) -> list[Reading]:
 def parse_show_ip_bgp_summary(text: str) -> list[Reading]:
     """State and prefixes received of every neighbour, in the old and new table layouts."""
     records = _records("show ip bgp summary", text)
-    result = ParseResult(problems=records.problems)
-    for record in records:
-        peer = record["bgp_neigh"]
-        try:
-            result.extend(_neighbour(record))
-        except ValueError as exc:
-            result.problems.append(f"neighbour {peer}: {exc}")
+    result = parse_records(records, _neighbour, lambda r: f"neighbour {r['bgp_neigh']}")
     return finish(result, "show ip bgp summary")
 
 

@@ -34,7 +34,12 @@ from services.collector.parsers.common import (
     required,
     squash,
 )
-from services.collector.parsers.textfsm_util import Record, Records, parse_template
+from services.collector.parsers.textfsm_util import (
+    Record,
+    Records,
+    parse_records,
+    parse_template,
+)
 from shared.errors import ParseError
 
 PLATFORM = "cisco_ios"
@@ -224,15 +229,13 @@ def parse_show_power_status(text: str) -> list[Reading]:
 def parse_show_ip_bgp_summary(text: str) -> list[Reading]:
     """State of every IPv4 BGP neighbour, and prefixes received from established ones."""
     records = _records("show ip bgp summary", text)
-    result = ParseResult(problems=records.problems)
-    for record in records:
-        peer = record["bgp_neighbor"]
-        try:
-            result.extend(bgp_neighbour(peer, record["neighbor_as"],
-                                        record["state_or_prefixes_received"]))
-        except ValueError as exc:
-            result.problems.append(f"neighbour {peer}: {exc}")
+    result = parse_records(records, _neighbour, lambda r: f"neighbour {r['bgp_neighbor']}")
     return finish(result, "show ip bgp summary")
+
+
+def _neighbour(record: Record) -> list[Reading]:
+    return bgp_neighbour(record["bgp_neighbor"], record["neighbor_as"],
+                         record["state_or_prefixes_received"])
 
 
 def bgp_neighbour(

@@ -30,7 +30,12 @@ from services.collector.parsers.common import (
     size_bytes,
     squash,
 )
-from services.collector.parsers.textfsm_util import Record, Records, parse_template
+from services.collector.parsers.textfsm_util import (
+    Record,
+    Records,
+    parse_records,
+    parse_template,
+)
 from shared.errors import ParseError
 
 PLATFORM = "cisco_nxos"
@@ -193,12 +198,7 @@ def parse_show_interface(text: str) -> list[Reading]:
 def parse_show_environment(text: str) -> list[Reading]:
     """Power supplies, fans and temperatures (with major/minor thresholds)."""
     records = _records("show environment", text)
-    result = ParseResult(problems=records.problems)
-    for record in records:
-        try:
-            result.extend(_environment_row(record))
-        except ValueError as exc:
-            result.problems.append(f"show environment row {record}: {exc}")
+    result = parse_records(records, _environment_row, lambda r: f"show environment row {r}")
     return finish(result, "show environment")
 
 
@@ -228,15 +228,13 @@ def temperature_row(module: str, sensor: str, current: str, minor: str, major: s
 def parse_show_environment_temperature(text: str) -> list[Reading]:
     """Temperatures with major/minor thresholds from `show environment temperature`."""
     records = _records("show environment temperature", text)
-    result = ParseResult(problems=records.problems)
-    for record in records:
-        try:
-            result.extend(temperature_row(record["module"], record["sensor"],
-                                       record["current_value"], record["minor_threshold"],
-                                       record["major_threshold"]))
-        except ValueError as exc:
-            result.problems.append(f"sensor {record['sensor']!r}: {exc}")
+    result = parse_records(records, _temperature_record, lambda r: f"sensor {r['sensor']!r}")
     return finish(result, "show environment temperature")
+
+
+def _temperature_record(record: Record) -> list[Reading]:
+    return temperature_row(record["module"], record["sensor"], record["current_value"],
+                           record["minor_threshold"], record["major_threshold"])
 
 
 # ---------------------------------------------------------------- BGP
@@ -258,16 +256,13 @@ def parse_show_ip_bgp_summary_vrf_all(text: str) -> list[Reading]:
 
 
 def _bgp(records: Records, family: str | None, what: str) -> ParseResult:
-    result = ParseResult(problems=records.problems)
-    for record in records:
-        peer = record["bgp_neigh"]
-        try:
-            result.extend(bgp_neighbour(
-                peer, record["neigh_as"], record["state_pfxrcd"], vrf=record["vrf"],
-                family=family or record.get("address_family", "ipv4 unicast").lower(),
-            ))
-        except ValueError as exc:
-            result.problems.append(f"neighbour {peer}: {exc}")
+    def neighbour(record: Record) -> list[Reading]:
+        return bgp_neighbour(
+            record["bgp_neigh"], record["neigh_as"], record["state_pfxrcd"], vrf=record["vrf"],
+            family=family or record.get("address_family", "ipv4 unicast").lower(),
+        )
+
+    result = parse_records(records, neighbour, lambda r: f"neighbour {r['bgp_neigh']}")
     return finish(result, what)
 
 

@@ -22,7 +22,6 @@ from typing import Any
 from services.collector.drivers.base import CommandSpec, Reading
 from services.collector.parsers import readings as rd
 from services.collector.parsers.common import (
-    ParseResult,
     check_not_error,
     finish,
     normalise_output,
@@ -32,7 +31,7 @@ from services.collector.parsers.common import (
     per_section,
     size_bytes,
 )
-from services.collector.parsers.textfsm_util import Record, parse_template
+from services.collector.parsers.textfsm_util import Record, parse_records, parse_template
 from shared.errors import ParseError
 
 PLATFORM = "juniper_junos"
@@ -169,13 +168,10 @@ def vrf_and_family(table: str) -> tuple[str, str]:
 def parse_show_bgp_summary(text: str) -> list[Reading]:
     """Peer state (one per peer) and prefixes received per routing table ('Establ' = 6)."""
     records = parse_template(PLATFORM, "show bgp summary", text)
-    result = ParseResult(problems=records.problems)
     seen: set[tuple[str, str]] = set()
-    for record in records:
-        try:
-            result.extend(_bgp_record(record, seen))
-        except ValueError as exc:
-            result.problems.append(f"peer {record['peer_ip']}: {exc}")
+    result = parse_records(
+        records, lambda record: _bgp_record(record, seen), lambda r: f"peer {r['peer_ip']}"
+    )
     return finish(result, "show bgp summary")
 
 

@@ -12,12 +12,14 @@ import functools
 import io
 import os
 import re
+from collections.abc import Callable
 
 import textfsm  # type: ignore[import-untyped]
 from ntc_templates.parse import _get_template_dir  # type: ignore[import-untyped]
 from textfsm import clitable
 
-from services.collector.parsers.common import check_not_error, normalise_output
+from services.collector.drivers.base import Reading
+from services.collector.parsers.common import ParseResult, check_not_error, normalise_output
 from shared.errors import ParseError
 
 Record = dict[str, str]
@@ -91,3 +93,23 @@ def _failed_line(message: str, text: str) -> str | None:
         return None
     wanted = match.group(1).rstrip()
     return next((line for line in text.splitlines() if line.rstrip() == wanted), None)
+
+
+def parse_records(
+    records: Records,
+    parse_one: Callable[[Record], list[Reading]],
+    describe: Callable[[Record], str],
+) -> ParseResult:
+    """Readings of every record; one that `parse_one` rejects becomes a problem, not a lost poll.
+
+    The template's own problems (skipped lines) come first. Only ValueError is caught:
+    it is what the number and state readers raise on a cell they cannot read. The caller
+    decides with `common.finish` whether nothing read at all is an error.
+    """
+    result = ParseResult(problems=records.problems)
+    for record in records:
+        try:
+            result.extend(parse_one(record))
+        except ValueError as exc:
+            result.problems.append(f"{describe(record)}: {exc}")
+    return result
