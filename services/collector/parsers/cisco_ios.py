@@ -54,14 +54,18 @@ def _records(command: str, text: str) -> Records:
 
 def parse_show_processes_cpu(text: str) -> list[Reading]:
     """CPU busy fractions for 5 s, 1 min and 5 min from `show processes cpu`."""
-    records = _records("show processes cpu", text)
+    return cpu_from_records(_records("show processes cpu", text), "cpu_usage_")
+
+
+def cpu_from_records(records: Records, key_prefix: str) -> ParseResult:
+    """CPU busy fractions from the `<key_prefix>5_sec/1_min/5_min` percentages (IOS, NX-OS)."""
     if not records:
         raise ParseError("show processes cpu: no 'CPU utilization' line")
     first = records[0]
     readings = rd.cpu(
-        now=required(first["cpu_usage_5_sec"], "5 s CPU") / 100,
-        one_minute=required(first["cpu_usage_1_min"], "1 min CPU") / 100,
-        five_minutes=required(first["cpu_usage_5_min"], "5 min CPU") / 100,
+        now=required(first[f"{key_prefix}5_sec"], "5 s CPU") / 100,
+        one_minute=required(first[f"{key_prefix}1_min"], "1 min CPU") / 100,
+        five_minutes=required(first[f"{key_prefix}5_min"], "5 min CPU") / 100,
     )
     return ParseResult(readings, records.problems)
 
@@ -91,9 +95,13 @@ def parse_show_processes_memory_sorted(text: str) -> list[Reading]:
 
 def parse_show_version(text: str) -> list[Reading]:
     """Uptime in seconds from the 'uptime is' line of `show version`."""
-    records = _records("show version", text)
+    return uptime_from_records(_records("show version", text), "uptime is")
+
+
+def uptime_from_records(records: Records, uptime_line: str) -> ParseResult:
+    """Uptime from the `uptime` column of `show version` records (IOS, NX-OS)."""
     if not records or not records[0]["uptime"]:
-        raise ParseError("show version: no 'uptime is' line")
+        raise ParseError(f"show version: no '{uptime_line}' line")
     return ParseResult(rd.uptime(parse_duration(records[0]["uptime"])), records.problems)
 
 
@@ -148,17 +156,18 @@ def parse_interface_block(
         name=header["name"],
         oper_up=header["proto"].lower() == "up",
         admin_up=not header["link"].lower().startswith("administratively"),
-        speed_bps=_speed(block),
+        speed_bps=interface_speed(block),
         **counters,
     )
     return rd.interface(stats)
 
 
-def _speed(block: str) -> float | None:
+def interface_speed(block: str, bandwidth_line: re.Pattern[str] = _BW) -> float | None:
+    """Speed in bit/s from '1000Mb/s' (IOS, EOS, NX-OS), else from the 'BW N Kbit' line."""
     speed = _SPEED.search(block)
     if speed:
         return float(speed.group(1)) * _SCALE[speed.group(2)]
-    bandwidth = _BW.search(block)
+    bandwidth = bandwidth_line.search(block)
     return float(bandwidth.group(1)) * 1e3 if bandwidth else None
 
 

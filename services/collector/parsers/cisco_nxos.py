@@ -17,7 +17,12 @@ from collections.abc import Iterator
 
 from services.collector.drivers.base import CommandSpec, Reading
 from services.collector.parsers import readings as rd
-from services.collector.parsers.cisco_ios import bgp_neighbour
+from services.collector.parsers.cisco_ios import (
+    bgp_neighbour,
+    cpu_from_records,
+    interface_speed,
+    uptime_from_records,
+)
 from services.collector.parsers.common import (
     ParseResult,
     check_not_error,
@@ -25,8 +30,6 @@ from services.collector.parsers.common import (
     normalise_output,
     number,
     parse_blocks,
-    parse_duration,
-    required,
     size_bytes,
     squash,
 )
@@ -50,16 +53,7 @@ def _records(command: str, text: str) -> Records:
 
 def parse_show_processes_cpu(text: str) -> list[Reading]:
     """CPU busy fractions for 5 s, 1 min and 5 min from `show processes cpu`."""
-    records = _records("show processes cpu", text)
-    if not records:
-        raise ParseError("show processes cpu: no 'CPU utilization' line")
-    first = records[0]
-    readings = rd.cpu(
-        now=required(first["cpu_5_sec"], "5 s CPU") / 100,
-        one_minute=required(first["cpu_1_min"], "1 min CPU") / 100,
-        five_minutes=required(first["cpu_5_min"], "5 min CPU") / 100,
-    )
-    return ParseResult(readings, records.problems)
+    return cpu_from_records(_records("show processes cpu", text), "cpu_")
 
 
 _LOAD = re.compile(
@@ -91,19 +85,15 @@ def parse_show_system_resources(text: str) -> list[Reading]:
 
 def parse_show_version(text: str) -> list[Reading]:
     """Uptime in seconds from 'Kernel uptime is ...' in `show version`."""
-    records = _records("show version", text)
-    if not records or not records[0]["uptime"]:
-        raise ParseError("show version: no 'Kernel uptime is' line")
-    return ParseResult(rd.uptime(parse_duration(records[0]["uptime"])), records.problems)
+    return uptime_from_records(_records("show version", text), "Kernel uptime is")
 
 
 # ---------------------------------------------------------------- interfaces
 
 _HEADER = re.compile(r"^(?P<name>\S+) is (?P<state>[\w-]+)(?: \((?P<reason>[^)]*)\))?")
 _ADMIN = re.compile(r"^\s*admin state is (\w+)", re.MULTILINE)
-_SPEED = re.compile(r"\b(\d+(?:\.\d+)?)\s*([KMG])b/s\b")
+# The IOS default also accepts EOS's lower-case "kbit"; NX-OS keeps its case-sensitive match.
 _BW = re.compile(r"\bBW (\d+) Kbit")
-_SCALE = {"K": 1e3, "M": 1e6, "G": 1e9}
 
 
 def split_interface_blocks(text: str) -> Iterator[tuple[str, str]]:
@@ -156,7 +146,7 @@ def parse_interface_block(block: str) -> list[Reading]:
         name=header["name"],
         oper_up=header["state"].lower() == "up",
         admin_up=_admin_up(block, header["reason"]),
-        speed_bps=_speed(block),
+        speed_bps=interface_speed(block, _BW),
         in_octets=rx["octets"], out_octets=tx["octets"],
         in_packets=rx["packets"], out_packets=tx["packets"],
         in_errors=_count(block, r"(\d+) input error"),
@@ -172,14 +162,6 @@ def _admin_up(block: str, reason: str | None) -> bool:
     if admin:
         return admin.group(1).lower() == "up"
     return not (reason or "").lower().startswith("administratively down")
-
-
-def _speed(block: str) -> float | None:
-    speed = _SPEED.search(block)
-    if speed:
-        return float(speed.group(1)) * _SCALE[speed.group(2)]
-    bandwidth = _BW.search(block)
-    return float(bandwidth.group(1)) * 1e3 if bandwidth else None
 
 
 def parse_show_interface(text: str) -> list[Reading]:
