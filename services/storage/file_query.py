@@ -16,7 +16,7 @@ from services.storage.aggregate import Rollup, Sample, bucket_start, rollups_of
 from services.storage.file_catalog import SeriesCatalog
 from services.storage.file_days import DAY_MS, Day, StoreState, read_day
 from services.storage.file_rollups import Floors, RollupFiles
-from services.storage.pagination import Cursor, decode_cursor, encode_cursor
+from services.storage.pagination import Cursor, decode_cursor, page_result
 from services.storage.query import (
     MIN_TS,
     STEP_MS,
@@ -111,13 +111,9 @@ class FileReader:
             found += sorted(rows, key=lambda r: (r[0], r[1]), reverse=desc)
             if len(found) > query.limit:
                 break  # later days only hold later points (earlier ones when descending)
-        kept = found[: query.limit]
-        points = [point_of(by_id[sid], ts, value) for ts, sid, value in kept]
-        truncated = len(found) > query.limit
-        cursor = None
-        if truncated:
-            cursor = encode_cursor(Cursor(ts=kept[-1][0], series_id=kept[-1][1]), query)
-        return MetricQueryResult(points=points, truncated=truncated, next_cursor=cursor)
+        # page_result wants (series id, ts, value) rows, and one past the limit if there is one.
+        page = [(sid, ts, value) for ts, sid, value in found[: query.limit + 1]]
+        return page_result(query, by_id, page)
 
     async def _latest(
         self, query: MetricQuery, series: Sequence[SeriesRef], lo: int, hi: int

@@ -12,10 +12,12 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from services.storage.query import SeriesRef, point_of
 from shared.errors import QueryError
-from shared.events import MetricQuery
+from shared.events import MetricQuery, MetricQueryResult
 
 _VERSION = 1
 
@@ -56,3 +58,19 @@ def decode_cursor(query: MetricQuery) -> Cursor | None:
             "cursor belongs to a different query: keep every parameter except limit unchanged"
         )
     return Cursor(ts=ts, series_id=series_id)
+
+
+def page_result(
+    query: MetricQuery, by_id: Mapping[int, SeriesRef], rows: Sequence[tuple[int, int, float]]
+) -> MetricQueryResult:
+    """The page of `rows` (series id, ts, value) in query order, and the cursor after it.
+
+    A backend fetches up to `query.limit + 1` rows: the extra one says the limit cut the result.
+    """
+    kept = rows[: query.limit]
+    points = [point_of(by_id[sid], ts, value) for sid, ts, value in kept]
+    truncated = len(rows) > query.limit
+    cursor = None
+    if truncated:
+        cursor = encode_cursor(Cursor(ts=kept[-1][1], series_id=kept[-1][0]), query)
+    return MetricQueryResult(points=points, truncated=truncated, next_cursor=cursor)

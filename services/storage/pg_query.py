@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
 
 from services.storage.aggregate import Rollup, Sample, bucket_start
-from services.storage.pagination import Cursor, decode_cursor, encode_cursor
+from services.storage.pagination import decode_cursor, page_result
 from services.storage.pg_schema import DAY_MS
 from services.storage.query import (
     STEP_MS,
@@ -124,13 +124,7 @@ class PgReader:
         if after is not None:
             params += [after.ts, after.series_id]
         rows = await self._fetch(sql, params)
-        kept = rows[: query.limit]
-        points = [point_of(by_id[sid], ts, value) for sid, ts, value in kept]
-        truncated = len(rows) > query.limit
-        cursor = None
-        if truncated:
-            cursor = encode_cursor(Cursor(ts=kept[-1][1], series_id=kept[-1][0]), query)
-        return MetricQueryResult(points=points, truncated=truncated, next_cursor=cursor)
+        return page_result(query, by_id, rows)
 
     async def _latest(
         self, query: MetricQuery, series: Sequence[SeriesRef], start: int | None, end: int | None

@@ -14,7 +14,7 @@ from typing import Any
 import aiosqlite
 
 from services.storage.aggregate import Rollup, Sample, bucket_start, merge_rollups, rollups_of
-from services.storage.pagination import Cursor, decode_cursor, encode_cursor
+from services.storage.pagination import decode_cursor, page_result
 from services.storage.query import (
     MIN_TS,
     STEP_MS,
@@ -93,15 +93,7 @@ class SqliteReader:
         sql += f" ORDER BY ts {direction}, series_id {direction} LIMIT ?"
         params.append(query.limit + 1)  # one extra row tells whether the limit cut the result
         rows = await self._read(sql, params)
-        kept = rows[: query.limit]
-        points = [point_of(by_id[sid], ts, value) for sid, ts, value in kept]
-        truncated = len(rows) > query.limit
-        cursor = (
-            encode_cursor(Cursor(ts=kept[-1][1], series_id=kept[-1][0]), query)
-            if truncated
-            else None
-        )
-        return MetricQueryResult(points=points, truncated=truncated, next_cursor=cursor)
+        return page_result(query, by_id, rows)
 
     async def _latest(
         self, query: MetricQuery, series: Sequence[SeriesRef], start: int | None, end: int | None
