@@ -12,14 +12,11 @@ import re
 
 from services.collector.drivers.base import CommandSpec, Reading
 from services.collector.parsers import readings as rd
-from services.collector.parsers.cisco_ios import parse_interface_block, split_interface_blocks
+from services.collector.parsers.cisco_ios import parse_interfaces_in_ios_layout
 from services.collector.parsers.common import (
     ParseResult,
-    check_not_error,
     finish,
-    normalise_output,
     number,
-    parse_blocks,
     parse_duration,
     percent,
     quantity,
@@ -93,18 +90,9 @@ _FIELDS = {
 }
 
 
-def _eos_block(block: str) -> list[Reading]:
-    return parse_interface_block(block, _FIELDS)
-
-
 def parse_show_interfaces(text: str) -> list[Reading]:
     """Interface counters (raw, 64-bit), status and speed; a broken block is skipped."""
-    cleaned = normalise_output(text, "show interfaces")
-    check_not_error(cleaned, "show interfaces")
-    blocks = list(split_interface_blocks(cleaned))
-    if not blocks:
-        raise ParseError("show interfaces: no interface blocks")
-    return parse_blocks(blocks, _eos_block, "show interfaces")
+    return parse_interfaces_in_ios_layout(text, _FIELDS)
 
 
 # ---------------------------------------------------------------- environment

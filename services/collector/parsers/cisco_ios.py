@@ -173,12 +173,21 @@ def interface_speed(block: str, bandwidth_line: re.Pattern[str] = _BW) -> float 
 
 def parse_show_interfaces(text: str) -> list[Reading]:
     """Interface counters (raw, 64-bit), status and speed; a broken block is skipped."""
+    return parse_interfaces_in_ios_layout(text, _FIELDS)
+
+
+def parse_interfaces_in_ios_layout(
+    text: str, fields: dict[str, re.Pattern[str]]
+) -> ParseResult:
+    """`show interfaces` as IOS and EOS print it, counters found with `fields`."""
     cleaned = normalise_output(text, "show interfaces")
     check_not_error(cleaned, "show interfaces")
     blocks = list(split_interface_blocks(cleaned))
     if not blocks:
         raise ParseError("show interfaces: no interface blocks")
-    return parse_blocks(blocks, parse_interface_block, "show interfaces")
+    return parse_blocks(
+        blocks, lambda block: parse_interface_block(block, fields), "show interfaces"
+    )
 
 
 # ---------------------------------------------------------------- environment
