@@ -25,9 +25,8 @@ from services.collector.drivers.base import CommandSpec, Reading
 from services.collector.parsers import readings as rd
 from services.collector.parsers.common import (
     ParseResult,
-    check_not_error,
+    clean_output,
     finish,
-    normalise_output,
     number,
     parse_blocks,
     parse_duration,
@@ -78,8 +77,7 @@ _POOL = re.compile(
 
 def parse_show_processes_memory_sorted(text: str) -> list[Reading]:
     """Used and free bytes per pool; the Processor pool is the device's main memory."""
-    cleaned = normalise_output(text, "show processes memory sorted")
-    check_not_error(cleaned, "show processes memory sorted")
+    cleaned = clean_output(text, "show processes memory sorted")
     result = ParseResult()
     for match in map(_POOL.match, cleaned.splitlines()):
         if match:
@@ -180,8 +178,7 @@ def parse_interfaces_in_ios_layout(
     text: str, fields: dict[str, re.Pattern[str]]
 ) -> ParseResult:
     """`show interfaces` as IOS and EOS print it, counters found with `fields`."""
-    cleaned = normalise_output(text, "show interfaces")
-    check_not_error(cleaned, "show interfaces")
+    cleaned = clean_output(text, "show interfaces")
     blocks = list(split_interface_blocks(cleaned))
     if not blocks:
         raise ParseError("show interfaces: no interface blocks")

@@ -25,9 +25,8 @@ from services.collector.parsers.cisco_ios import (
 )
 from services.collector.parsers.common import (
     ParseResult,
-    check_not_error,
+    clean_output,
     finish,
-    normalise_output,
     number,
     parse_blocks,
     size_bytes,
@@ -67,8 +66,7 @@ _MEMORY = re.compile(
 
 def parse_show_system_resources(text: str) -> list[Reading]:
     """Memory used/free/total, CPU busy share and the 1/5/15-minute load averages."""
-    cleaned = normalise_output(text, "show system resources")
-    check_not_error(cleaned, "show system resources")
+    cleaned = clean_output(text, "show system resources")
     memory, load = _MEMORY.search(cleaned), _LOAD.search(cleaned)
     if not memory:
         raise ParseError("show system resources: no 'Memory usage' line")
@@ -166,8 +164,7 @@ def _admin_up(block: str, reason: str | None) -> bool:
 
 def parse_show_interface(text: str) -> list[Reading]:
     """Interface counters (raw, 64-bit), status and speed; a broken block is skipped."""
-    cleaned = normalise_output(text, "show interface")
-    check_not_error(cleaned, "show interface")
+    cleaned = clean_output(text, "show interface")
     blocks = list(split_interface_blocks(cleaned))
     if not blocks:
         raise ParseError("show interface: no interface blocks")

@@ -89,6 +89,13 @@ def check_not_error(text: str, what: str) -> None:
             raise ParseError(f"{what}: device answered with an error: {line.strip()!r}")
 
 
+def clean_output(text: str, command: str) -> str:
+    """`command`'s output normalised; ParseError when the device answered with an error."""
+    cleaned = normalise_output(text, command)
+    check_not_error(cleaned, command)
+    return cleaned
+
+
 # ---------------------------------------------------------------- results
 
 
@@ -318,8 +325,7 @@ SectionParser = Callable[[str, str | None], list[Reading]]
 
 def per_section(command: str, text: str, parse_one: SectionParser) -> ParseResult:
     """Run `parse_one(section_text, node)` on each node's part; node is None when unwrapped."""
-    cleaned = normalise_output(text, command)
-    check_not_error(cleaned, command)
+    cleaned = clean_output(text, command)
     labelled = [
         (node or "device", (body, node))
         for node, body in split_sections(cleaned)

@@ -23,6 +23,7 @@ from services.collector.drivers.base import CommandSpec, Reading
 from services.collector.parsers import readings as rd
 from services.collector.parsers.common import (
     check_not_error,
+    clean_output,
     finish,
     normalise_output,
     number,
@@ -113,8 +114,7 @@ _WINDOWS = {"5 sec": "now", "1 min": "one_minute", "5 min": "five_minutes",
 
 def parse_show_chassis_routing_engine(text: str) -> list[Reading]:
     """CPU (5 s .. 15 min), memory and uptime of each routing engine."""
-    cleaned = normalise_output(text, "show chassis routing-engine")
-    check_not_error(cleaned, "show chassis routing-engine")
+    cleaned = clean_output(text, "show chassis routing-engine")
     slots = re.split(r"^(?=\s*Slot \d+:)", cleaned, flags=re.MULTILINE)
     slots = [slot for slot in slots if _SLOT.match(slot)] or [cleaned]
     labelled = [(f"re{_slot_number(slot)}", slot) for slot in slots]
