@@ -22,16 +22,17 @@ from services.storage.query import (
     STEP_MS,
     SeriesMatcher,
     SeriesRef,
-    build_rows,
+    aggregate_result,
     check_limits,
+    check_sort_by,
     choose_resolution,
+    floors_from_marks,
     lower_ts,
     point_of,
     too_many_points,
     upper_ts,
 )
 from services.storage.store import QueryLimits, time_bounds
-from shared.errors import QueryError
 from shared.events import AggregateSpec, MetricQuery, MetricQueryResult, Resolution
 
 Row = tuple[int, int, float]  # (ts, series id, value)
@@ -132,13 +133,8 @@ class FileReader:
     async def _aggregate(
         self, query: MetricQuery, spec: AggregateSpec, series: Sequence[SeriesRef], lo: int, hi: int
     ) -> MetricQueryResult:
-        if spec.sort_by is not None and spec.sort_by not in spec.functions:
-            raise QueryError(f"sort_by {spec.sort_by.value!r} must be one of the functions")
-        covered: dict[Resolution, int | None] = {
-            r: self._floors.values.get(f"floor_{r.value}")
-            for r in Resolution
-            if r is not Resolution.AUTO
-        }
+        check_sort_by(spec)
+        covered = floors_from_marks(self._floors.values)
         resolution = choose_resolution(spec, None if lo == MIN_TS else lo, covered)
         ids = {s.id for s in series}
         data: Mapping[int, Sequence[Sample]] | Mapping[int, Sequence[Rollup]]
@@ -146,10 +142,7 @@ class FileReader:
             data = await self._raw(ids, lo, hi)
         else:
             data = await self._rolled_up(resolution, ids, lo, hi)
-        rows, truncated = build_rows(
-            spec, series, data, raw=resolution is Resolution.RAW, limit=query.limit
-        )
-        return MetricQueryResult(points=[], truncated=truncated, rows=rows, resolution=resolution)
+        return aggregate_result(query, spec, series, data, resolution)
 
     async def _raw(self, ids: set[int], lo: int, hi: int) -> dict[int, list[Sample]]:
         out: dict[int, list[Sample]] = {}

@@ -22,9 +22,11 @@ from services.storage.query import (
     STEP_MS,
     SeriesMatcher,
     SeriesRef,
-    build_rows,
+    aggregate_result,
     check_limits,
+    check_sort_by,
     choose_resolution,
+    floors_from_marks,
     lower_ts,
     point_of,
     too_many_points,
@@ -77,10 +79,7 @@ class PgReader:
         if query.aggregate is not None:
             # Read per query: another storage instance may have pruned since.
             floors = dict(await self._fetch("SELECT name, value FROM marks", []))
-            covered: dict[Resolution, int | None] = {
-                r: floors.get(f"floor_{r.value}") for r in Resolution if r is not Resolution.AUTO
-            }
-            resolution = choose_resolution(query.aggregate, start, covered)
+            resolution = choose_resolution(query.aggregate, start, floors_from_marks(floors))
             return await self._aggregate(query, query.aggregate, series, (start, end), resolution)
         if query.latest:
             return await self._latest(query, series, start, end)
@@ -147,18 +146,14 @@ class PgReader:
         bounds: tuple[int | None, int | None],
         resolution: Resolution,
     ) -> MetricQueryResult:
-        if spec.sort_by is not None and spec.sort_by not in spec.functions:
-            raise QueryError(f"sort_by {spec.sort_by.value!r} must be one of the functions")
+        check_sort_by(spec)
         ids = [s.id for s in series]
         data: Mapping[int, Sequence[Sample]] | Mapping[int, Sequence[Rollup]]
         if resolution is Resolution.RAW:
             data = await self._raw(ids, lower_ts(bounds[0]), upper_ts(bounds[1]))
         else:
             data = await self._rollups(resolution, ids, bounds)
-        rows, truncated = build_rows(
-            spec, series, data, raw=resolution is Resolution.RAW, limit=query.limit
-        )
-        return MetricQueryResult(points=[], truncated=truncated, rows=rows, resolution=resolution)
+        return aggregate_result(query, spec, series, data, resolution)
 
     async def _raw(self, ids: list[int], lo: int, hi: int) -> dict[int, list[Sample]]:
         rows = await self._fetch(

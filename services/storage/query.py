@@ -32,6 +32,7 @@ from shared.events import (
     AttributeMatch,
     MetricPoint,
     MetricQuery,
+    MetricQueryResult,
     Resolution,
     SortOrder,
 )
@@ -149,6 +150,17 @@ def too_many_points(limits: QueryLimits, resolution: Resolution) -> QueryError:
     )
 
 
+def check_sort_by(spec: AggregateSpec) -> None:
+    """Refuse an aggregate sorted by a function it does not compute."""
+    if spec.sort_by is not None and spec.sort_by not in spec.functions:
+        raise QueryError(f"sort_by {spec.sort_by.value!r} must be one of the functions")
+
+
+def floors_from_marks(marks: Mapping[str, int]) -> dict[Resolution, int | None]:
+    """The `covered_from` of `choose_resolution`, from a store's `floor_<resolution>` marks."""
+    return {r: marks.get(f"floor_{r.value}") for r in Resolution if r is not Resolution.AUTO}
+
+
 def choose_resolution(
     spec: AggregateSpec, start: int | None, covered_from: Mapping[Resolution, int | None]
 ) -> Resolution:
@@ -213,6 +225,20 @@ def build_rows(
     ]
     rows.sort(key=_sort_key(spec))
     return rows[:limit], len(rows) > limit
+
+
+def aggregate_result(
+    query: MetricQuery,
+    spec: AggregateSpec,
+    series: Sequence[SeriesRef],
+    data: Mapping[int, Sequence[Sample]] | Mapping[int, Sequence[Rollup]],
+    resolution: Resolution,
+) -> MetricQueryResult:
+    """The answer to an aggregate query from the data fetched at `resolution`."""
+    rows, truncated = build_rows(
+        spec, series, data, raw=resolution is Resolution.RAW, limit=query.limit
+    )
+    return MetricQueryResult(points=[], truncated=truncated, rows=rows, resolution=resolution)
 
 
 def _split(

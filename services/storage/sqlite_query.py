@@ -20,9 +20,11 @@ from services.storage.query import (
     STEP_MS,
     SeriesMatcher,
     SeriesRef,
-    build_rows,
+    aggregate_result,
     check_limits,
+    check_sort_by,
     choose_resolution,
+    floors_from_marks,
     lower_ts,
     point_of,
     too_many_points,
@@ -118,22 +120,15 @@ class SqliteReader:
         end: int | None,
         marks: Mapping[str, int],
     ) -> MetricQueryResult:
-        if spec.sort_by is not None and spec.sort_by not in spec.functions:
-            raise QueryError(f"sort_by {spec.sort_by.value!r} must be one of the functions")
-        covered: dict[Resolution, int | None] = {
-            r: marks.get(f"floor_{r.value}") for r in Resolution if r is not Resolution.AUTO
-        }
-        resolution = choose_resolution(spec, start, covered)
+        check_sort_by(spec)
+        resolution = choose_resolution(spec, start, floors_from_marks(marks))
         ids = [s.id for s in series]
         if resolution is Resolution.RAW:
             data: Mapping[int, Sequence[Sample]] | Mapping[int, Sequence[Rollup]]
             data = await self._raw(ids, start, end)
         else:
             data = await self._rollups(resolution, ids, start, end, marks)
-        rows, truncated = build_rows(
-            spec, series, data, raw=resolution is Resolution.RAW, limit=query.limit
-        )
-        return MetricQueryResult(points=[], truncated=truncated, rows=rows, resolution=resolution)
+        return aggregate_result(query, spec, series, data, resolution)
 
     async def _raw(
         self, ids: list[int], start: int | None, end: int | None
