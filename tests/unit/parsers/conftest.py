@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# The shared checks assert inside parser_expect; rewriting keeps pytest's value diffs there.
+pytest.register_assert_rewrite("parser_expect")
+
 
 @pytest.fixture
 def ntc(corpus: Path) -> Path:

@@ -1,11 +1,12 @@
-"""Helpers shared by the network-device parser tests: corpus file lists, reading lookups."""
+"""Helpers shared by the network-device parser tests: corpus captures, expected values, lookups."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from services.collector.drivers.base import Reading
@@ -13,10 +14,35 @@ from tests.conftest import CORPUS
 
 NTC = CORPUS / "ntc-templates"
 
+# A check compares one capture's readings with the records of the .yml beside it.
+Check = Callable[[list[Reading], list[dict[str, Any]]], None]
+# What each command folder of the corpus is parsed with and checked by.
+Cases = Mapping[str, tuple[Callable[[str], list[Reading]], Check]]
+
 
 def raw_files(platform: str) -> list[Path]:
     """Every .raw capture of one platform (empty when the corpus is absent)."""
     return sorted((NTC / platform).glob("*/*.raw")) if NTC.is_dir() else []
+
+
+def captures(platform: str, cases: Cases) -> list[Any]:
+    """The captures of one platform that have a case, as pytest params named by file."""
+    return [pytest.param(raw, id=raw.name) for raw in raw_files(platform)
+            if raw.parent.name in cases]
+
+
+def check_capture(raw: Path, cases: Cases, problems: list[str] | None = None) -> None:
+    """Parse a capture with its case's parser; expect exactly `problems`, then run the check."""
+    parser, check = cases[raw.parent.name]
+    readings = parser(read(raw))
+    assert getattr(readings, "problems", []) == (problems or [])
+    check(readings, expected_records(raw))
+
+
+def expected_peer_as(asn: str) -> str:
+    """The `peer.as` a parser should give: asdot 'a.b' is a * 65536 + b (RFC 5396)."""
+    high, _, low = asn.partition(".")
+    return str(int(high) * 65536 + int(low)) if low else high
 
 
 def expected_records(raw: Path) -> list[dict[str, Any]]:

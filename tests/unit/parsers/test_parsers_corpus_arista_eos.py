@@ -7,26 +7,30 @@ which the EOS template does not keep, are read by hand from the .raw and say so.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from parser_expect import current_state, expected_records, key, one, raw_files, read, values
+from parser_expect import (
+    Cases,
+    captures,
+    check_capture,
+    current_state,
+    expected_peer_as,
+    key,
+    one,
+    raw_files,
+    read,
+    values,
+)
 
 from services.collector.drivers.base import Reading
 from services.collector.parsers import arista_eos
 
 pytestmark = pytest.mark.unit
 
-Check = Callable[[list[Reading], list[dict[str, Any]]], None]
 SECONDS = {"day": 86400, "hour": 3600, "minute": 60, "second": 1}
 EOS_STATES = {"Ok": "ok", "Not Inserted": "absent"}
-
-
-def asplain(asn: str) -> str:
-    high, _, low = asn.partition(".")
-    return str(int(high) * 65536 + int(low)) if low else high
 
 
 def check_top(readings: list[Reading], records: list[dict[str, Any]]) -> None:
@@ -100,7 +104,7 @@ def check_bgp(readings: list[Reading], records: list[dict[str, Any]]) -> None:
     prefixes = values(readings, "bgp.peer.prefixes.received")
     assert len(states) == len(records)
     for record in records:
-        peer = {"peer": record["bgp_neigh"], "peer.as": asplain(record["neigh_as"]),
+        peer = {"peer": record["bgp_neigh"], "peer.as": expected_peer_as(record["neigh_as"]),
                 "vrf": record["vrf"] or "default"}
         # Old layout: one State/PfxRcd column and a number there; new: "Estab" + PfxRcd.
         assert record["state"] in ("", "Estab")
@@ -108,7 +112,7 @@ def check_bgp(readings: list[Reading], records: list[dict[str, Any]]) -> None:
         assert prefixes[key(**peer, family="ipv4 unicast")] == int(record["state_pfxrcd"])
 
 
-CASES: dict[str, tuple[Callable[[str], list[Reading]], Check]] = {
+CASES: Cases = {
     "show_processes_top_once": (arista_eos.parse_show_processes_top_once, check_top),
     "show_version": (arista_eos.parse_show_version, check_version),
     "show_interfaces": (arista_eos.parse_show_interfaces, check_interfaces),
@@ -125,16 +129,11 @@ def test_arista_eos_corpus_has_only_known_commands_when_listed(corpus: Path) -> 
     assert {raw.parent.name for raw in raw_files("arista_eos")} <= CASES.keys() | NOT_POLLED
 
 
-@pytest.mark.parametrize(
-    "raw", [r for r in raw_files("arista_eos") if r.parent.name in CASES], ids=lambda p: p.name
-)
+@pytest.mark.parametrize("raw", captures("arista_eos", CASES))
 def test_arista_eos_parser_agrees_with_corpus_when_reading_capture(
     raw: Path, corpus: Path
 ) -> None:
-    parser, check = CASES[raw.parent.name]
-    readings = parser(read(raw))
-    assert getattr(readings, "problems", []) == []
-    check(readings, expected_records(raw))
+    check_capture(raw, CASES)
 
 
 def test_arista_eos_interfaces_read_counters_when_template_keeps_none(corpus: Path) -> None:

@@ -8,26 +8,29 @@ read by hand from the .raw and say so.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from parser_expect import current_state, expected_records, key, one, raw_files, read, values
+from parser_expect import (
+    Cases,
+    captures,
+    check_capture,
+    current_state,
+    expected_peer_as,
+    key,
+    one,
+    raw_files,
+    read,
+    values,
+)
 
 from services.collector.drivers.base import Reading
 from services.collector.parsers import cisco_ios
 
 pytestmark = pytest.mark.unit
 
-Check = Callable[[list[Reading], list[dict[str, Any]]], None]
 MINUTE, HOUR, DAY, WEEK, YEAR = 60, 3600, 86400, 7 * 86400, 365 * 86400
-
-
-def asplain(asn: str) -> str:
-    """asdot 'a.b' is a * 65536 + b (RFC 5396)."""
-    high, _, low = asn.partition(".")
-    return str(int(high) * 65536 + int(low)) if low else high
 
 
 def check_cpu(readings: list[Reading], records: list[dict[str, Any]]) -> None:
@@ -135,7 +138,7 @@ def check_bgp(readings: list[Reading], records: list[dict[str, Any]]) -> None:
     prefixes = values(readings, "bgp.peer.prefixes.received")
     assert len(states) == len(records)
     for record in records:
-        peer = {"peer": record["bgp_neighbor"], "peer.as": asplain(record["neighbor_as"]),
+        peer = {"peer": record["bgp_neighbor"], "peer.as": expected_peer_as(record["neighbor_as"]),
                 "vrf": "default"}
         cell = record["state_or_prefixes_received"].strip()
         if cell.isdigit():
@@ -145,7 +148,7 @@ def check_bgp(readings: list[Reading], records: list[dict[str, Any]]) -> None:
             assert cell == "Idle (Admin)" and states[key(**peer)] == 0
 
 
-CASES: dict[str, tuple[Callable[[str], list[Reading]], Check]] = {
+CASES: Cases = {
     "show_processes_cpu": (cisco_ios.parse_show_processes_cpu, check_cpu),
     "show_processes_memory_sorted": (cisco_ios.parse_show_processes_memory_sorted, check_memory),
     "show_version": (cisco_ios.parse_show_version, check_version),
@@ -172,14 +175,9 @@ def test_cisco_ios_corpus_has_only_known_commands_when_listed(corpus: Path) -> N
     assert {raw.parent.name for raw in raw_files("cisco_ios")} <= CASES.keys() | NOT_POLLED
 
 
-@pytest.mark.parametrize(
-    "raw", [r for r in raw_files("cisco_ios") if r.parent.name in CASES], ids=lambda p: p.name
-)
+@pytest.mark.parametrize("raw", captures("cisco_ios", CASES))
 def test_cisco_ios_parser_agrees_with_corpus_when_reading_capture(raw: Path, corpus: Path) -> None:
-    parser, check = CASES[raw.parent.name]
-    readings = parser(read(raw))
-    assert getattr(readings, "problems", []) == EXPECTED_PROBLEMS.get(raw.name, [])
-    check(readings, expected_records(raw))
+    check_capture(raw, CASES, EXPECTED_PROBLEMS.get(raw.name, []))
 
 
 def test_cisco_ios_interfaces_read_byte_counters_when_counters_are_64_bit(corpus: Path) -> None:

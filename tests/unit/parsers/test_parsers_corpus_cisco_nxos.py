@@ -7,30 +7,34 @@ the .yml does not hold, are read by hand from the .raw and say so.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from parser_expect import current_state, expected_records, key, one, raw_files, read, values
+from parser_expect import (
+    Cases,
+    captures,
+    check_capture,
+    current_state,
+    expected_peer_as,
+    key,
+    one,
+    raw_files,
+    read,
+    values,
+)
 
 from services.collector.drivers.base import Reading
 from services.collector.parsers import cisco_nxos
 
 pytestmark = pytest.mark.unit
 
-Check = Callable[[list[Reading], list[dict[str, Any]]], None]
 SECONDS = {"day": 86400, "hour": 3600, "minute": 60, "second": 1}
 NXOS_STATES = {"Ok": "ok", "ok": "ok"}
 
 
 def squash(text: str) -> str:
     return " ".join(text.split())
-
-
-def asplain(asn: str) -> str:
-    high, _, low = asn.partition(".")
-    return str(int(high) * 65536 + int(low)) if low else high
 
 
 def check_cpu(readings: list[Reading], records: list[dict[str, Any]]) -> None:
@@ -125,7 +129,7 @@ def check_bgp(readings: list[Reading], records: list[dict[str, Any]]) -> None:
                                                        "bgp.peer.prefixes.received").items()}
     assert len(states) == len(records)
     for record in records:
-        peer = {"peer": record["bgp_neigh"], "peer.as": asplain(record["neigh_as"]),
+        peer = {"peer": record["bgp_neigh"], "peer.as": expected_peer_as(record["neigh_as"]),
                 "vrf": record["vrf"] or "default"}  # no "for VRF x" header: default VRF
         cell = record["state_pfxrcd"]
         if cell.isdigit():
@@ -136,7 +140,7 @@ def check_bgp(readings: list[Reading], records: list[dict[str, Any]]) -> None:
             assert record["bgp_neigh"] not in prefixes
 
 
-CASES: dict[str, tuple[Callable[[str], list[Reading]], Check]] = {
+CASES: Cases = {
     "show_processes_cpu": (cisco_nxos.parse_show_processes_cpu, check_cpu),
     "show_version": (cisco_nxos.parse_show_version, check_version),
     "show_interface": (cisco_nxos.parse_show_interface, check_interface),
@@ -153,16 +157,11 @@ def test_cisco_nxos_corpus_has_only_known_commands_when_listed(corpus: Path) -> 
     assert {raw.parent.name for raw in raw_files("cisco_nxos")} <= CASES.keys() | NOT_POLLED
 
 
-@pytest.mark.parametrize(
-    "raw", [r for r in raw_files("cisco_nxos") if r.parent.name in CASES], ids=lambda p: p.name
-)
+@pytest.mark.parametrize("raw", captures("cisco_nxos", CASES))
 def test_cisco_nxos_parser_agrees_with_corpus_when_reading_capture(
     raw: Path, corpus: Path
 ) -> None:
-    parser, check = CASES[raw.parent.name]
-    readings = parser(read(raw))
-    assert getattr(readings, "problems", []) == []
-    check(readings, expected_records(raw))
+    check_capture(raw, CASES)
 
 
 def test_cisco_nxos_interface_reads_bytes_when_layouts_differ(corpus: Path) -> None:

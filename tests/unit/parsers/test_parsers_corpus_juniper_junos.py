@@ -7,20 +7,18 @@ hold (the CPU line, interface speeds) is read by hand from the .raw and says so.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from parser_expect import expected_records, key, one, raw_files, read, values
+from parser_expect import Cases, captures, check_capture, key, one, raw_files, read, values
 
 from services.collector.drivers.base import Reading
 from services.collector.parsers import juniper_junos
 
 pytestmark = pytest.mark.unit
 
-Check = Callable[[list[Reading], list[dict[str, Any]]], None]
 BINARY = {"K": 2**10, "M": 2**20, "G": 2**30, "B": 1}
 
 
@@ -84,7 +82,7 @@ def check_bgp(readings: list[Reading], records: list[dict[str, Any]]) -> None:
                       if record["state"] == "Establ"}
 
 
-CASES: dict[str, tuple[Callable[[str], list[Reading]], Check]] = {
+CASES: Cases = {
     "show_system_uptime": (juniper_junos.parse_show_system_uptime, check_uptime),
     "show_system_processes_summary": (juniper_junos.parse_show_system_processes_summary,
                                       check_processes),
@@ -101,16 +99,11 @@ def test_juniper_junos_corpus_has_only_known_commands_when_listed(corpus: Path) 
     assert {raw.parent.name for raw in raw_files("juniper_junos")} <= CASES.keys() | NOT_POLLED
 
 
-@pytest.mark.parametrize(
-    "raw", [r for r in raw_files("juniper_junos") if r.parent.name in CASES], ids=lambda p: p.name
-)
+@pytest.mark.parametrize("raw", captures("juniper_junos", CASES))
 def test_juniper_junos_parser_agrees_with_corpus_when_reading_capture(
     raw: Path, corpus: Path
 ) -> None:
-    parser, check = CASES[raw.parent.name]
-    readings = parser(read(raw))
-    assert getattr(readings, "problems", []) == []
-    check(readings, expected_records(raw))
+    check_capture(raw, CASES)
 
 
 def test_juniper_junos_interfaces_read_speed_when_units_differ(corpus: Path) -> None:
