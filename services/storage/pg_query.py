@@ -29,6 +29,9 @@ from services.storage.query import (
     floors_from_marks,
     lower_ts,
     point_of,
+    rollups_by_series,
+    samples_by_series,
+    select_series,
     too_many_points,
     upper_ts,
 )
@@ -99,10 +102,7 @@ class PgReader:
                 json.dumps(query.attributes),
             ],
         )
-        refs = (
-            SeriesRef(id=r[0], device=r[1], metric=r[2], attributes=json.loads(r[3])) for r in rows
-        )
-        return [ref for ref in refs if matcher(ref)]
+        return select_series(matcher, rows)
 
     async def _page(
         self, query: MetricQuery, series: Sequence[SeriesRef], start: int | None, end: int | None
@@ -163,10 +163,7 @@ class PgReader:
         )
         if len(rows) > self._limits.max_points:
             raise too_many_points(self._limits, Resolution.RAW)
-        out: dict[int, list[Sample]] = {}
-        for sid, ts, value in rows:
-            out.setdefault(sid, []).append((ts, value))
-        return out
+        return samples_by_series(rows)
 
     async def _rollups(
         self,
@@ -190,11 +187,7 @@ class PgReader:
         )
         if len(stored) + len(fresh) > self._limits.max_points:
             raise too_many_points(self._limits, resolution)
-        out: dict[int, list[Rollup]] = {}
-        for sid, b, mn, mx, sm, n, last, last_ts in [*stored, *fresh]:
-            out.setdefault(sid, []).append(
-                Rollup(start=b, min=mn, max=mx, sum=sm, count=n, last=last, last_ts=last_ts)
-            )
+        out = rollups_by_series([*stored, *fresh])
         for rollups in out.values():
             rollups.sort(key=lambda r: r.start)
         return out

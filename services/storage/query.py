@@ -9,8 +9,9 @@ as in Prometheus); globs use shell rules (`*`, `?`, `[abc]`).
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -125,6 +126,30 @@ def _predicate(index: int, match: AttributeMatch, key: str, pattern: str) -> Pre
             f"attribute_filters[{index}] ({key}): invalid regular expression {pattern!r}: {exc}"
         ) from exc
     return lambda value: compiled.fullmatch(value) is not None
+
+
+def select_series(matcher: SeriesMatcher, rows: Iterable[Sequence[Any]]) -> list[SeriesRef]:
+    """The series of (id, device, metric, attributes JSON) rows that pass `matcher`, in order."""
+    refs = (SeriesRef(id=r[0], device=r[1], metric=r[2], attributes=json.loads(r[3])) for r in rows)
+    return [ref for ref in refs if matcher(ref)]
+
+
+def samples_by_series(rows: Iterable[Sequence[Any]]) -> dict[int, list[Sample]]:
+    """(series id, ts, value) rows grouped by series, in row order."""
+    out: dict[int, list[Sample]] = {}
+    for sid, ts, value in rows:
+        out.setdefault(sid, []).append((ts, value))
+    return out
+
+
+def rollups_by_series(rows: Iterable[Sequence[Any]]) -> dict[int, list[Rollup]]:
+    """(series id, start, min, max, sum, count, last, last_ts) rows grouped by series, in order."""
+    out: dict[int, list[Rollup]] = {}
+    for sid, b, mn, mx, sm, n, last, last_ts in rows:
+        out.setdefault(sid, []).append(
+            Rollup(start=b, min=mn, max=mx, sum=sm, count=n, last=last, last_ts=last_ts)
+        )
+    return out
 
 
 def check_limits(query: MetricQuery, series: Sequence[SeriesRef], limits: QueryLimits) -> None:

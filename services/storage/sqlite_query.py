@@ -27,6 +27,9 @@ from services.storage.query import (
     floors_from_marks,
     lower_ts,
     point_of,
+    rollups_by_series,
+    samples_by_series,
+    select_series,
     too_many_points,
     upper_ts,
 )
@@ -72,10 +75,7 @@ class SqliteReader:
             sql += f" AND metric IN {_IDS}"
             params.append(json.dumps(sorted(matcher.metrics)))
         rows = await self._read(sql + " ORDER BY id", params)
-        refs = (
-            SeriesRef(id=r[0], device=r[1], metric=r[2], attributes=json.loads(r[3])) for r in rows
-        )
-        return [ref for ref in refs if matcher(ref)]
+        return select_series(matcher, rows)
 
     async def _page(
         self, query: MetricQuery, series: Sequence[SeriesRef], start: int | None, end: int | None
@@ -140,10 +140,7 @@ class SqliteReader:
         )
         if len(rows) > self._limits.max_points:
             raise too_many_points(self._limits, Resolution.RAW)
-        out: dict[int, list[Sample]] = {}
-        for sid, ts, value in rows:
-            out.setdefault(sid, []).append((ts, value))
-        return out
+        return samples_by_series(rows)
 
     async def _rollups(
         self,
@@ -187,12 +184,7 @@ class SqliteReader:
             raise too_many_points(
                 self._limits, Resolution.MINUTE if "1m" in table else Resolution.HOUR
             )
-        out: dict[int, list[Rollup]] = {}
-        for sid, b, mn, mx, sm, n, last, last_ts in rows:
-            out.setdefault(sid, []).append(
-                Rollup(start=b, min=mn, max=mx, sum=sm, count=n, last=last, last_ts=last_ts)
-            )
-        return out
+        return rollups_by_series(rows)
 
     async def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
         try:
