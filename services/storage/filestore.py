@@ -32,7 +32,7 @@ from services.storage.file_segments import (
     encode_record,
     fsync_dir,
 )
-from services.storage.query import MIN_TS
+from services.storage.query import MIN_TS, query_timed_out
 from services.storage.store import (
     MaintenanceReport,
     QueryLimits,
@@ -44,7 +44,7 @@ from services.storage.store import (
     to_millis,
 )
 from shared.catalog import unit_of
-from shared.errors import QueryError, StorageError
+from shared.errors import StorageError
 from shared.events import MetricBatch, MetricQuery, MetricQueryResult, StorageStats
 
 log = logging.getLogger(__name__)
@@ -237,10 +237,7 @@ class FileStore:
         try:
             return await asyncio.wait_for(self._reader.query(query), self._limits.timeout_s)
         except TimeoutError as exc:
-            raise QueryError(
-                f"query ran longer than {self._limits.timeout_s:g} s and was stopped; "
-                "narrow the range or the series"
-            ) from exc
+            raise query_timed_out(self._limits) from exc
         except OSError as exc:
             raise StorageError(f"metric query failed: {exc}") from exc
 

@@ -29,6 +29,7 @@ from services.storage.query import (
     floors_from_marks,
     lower_ts,
     point_of,
+    query_timed_out,
     rollups_by_series,
     samples_by_series,
     select_series,
@@ -36,7 +37,7 @@ from services.storage.query import (
     upper_ts,
 )
 from services.storage.store import QueryLimits, time_bounds
-from shared.errors import QueryError, StorageError
+from shared.errors import StorageError
 from shared.events import (
     AggregateSpec,
     MetricQuery,
@@ -210,9 +211,6 @@ class PgReader:
                         for sql, params in statements
                     ]
         except TimeoutError as exc:
-            raise QueryError(
-                f"query ran longer than {self._limits.timeout_s:g} s and was stopped; "
-                "narrow the range or the series"
-            ) from exc
+            raise query_timed_out(self._limits) from exc
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
             raise StorageError(f"metric query failed: {exc}") from exc

@@ -186,6 +186,14 @@ def floors_from_marks(marks: Mapping[str, int]) -> dict[Resolution, int | None]:
     return {r: marks.get(f"floor_{r.value}") for r in Resolution if r is not Resolution.AUTO}
 
 
+def query_timed_out(limits: QueryLimits) -> QueryError:
+    """The error for a query stopped after running `limits.timeout_s`."""
+    return QueryError(
+        f"query ran longer than {limits.timeout_s:g} s and was stopped; "
+        "narrow the range or the series"
+    )
+
+
 def choose_resolution(
     spec: AggregateSpec, start: int | None, covered_from: Mapping[Resolution, int | None]
 ) -> Resolution:

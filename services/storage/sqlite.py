@@ -21,6 +21,7 @@ from typing import Any
 import aiosqlite
 
 from services.storage.aggregate import bucket_start
+from services.storage.query import query_timed_out
 from services.storage.sqlite_maintain import MINUTE_MS, SqliteMaintenance
 from services.storage.sqlite_query import SqliteReader
 from services.storage.store import (
@@ -34,7 +35,7 @@ from services.storage.store import (
     to_millis,
 )
 from shared.catalog import unit_of
-from shared.errors import QueryError, StorageError
+from shared.errors import StorageError
 from shared.events import MetricBatch, MetricQuery, MetricQueryResult, StorageStats
 
 log = logging.getLogger(__name__)
@@ -245,10 +246,7 @@ class SqliteStore:
             if not task.cancelled() and task.exception() is None:
                 return task.result()  # finished just as it was interrupted
             task.exception() if not task.cancelled() else None
-            raise QueryError(
-                f"query ran longer than {self._limits.timeout_s:g} s and was stopped; "
-                "narrow the range or the series"
-            )
+            raise query_timed_out(self._limits)
         return task.result()
 
     async def list_series(

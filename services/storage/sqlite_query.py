@@ -27,6 +27,7 @@ from services.storage.query import (
     floors_from_marks,
     lower_ts,
     point_of,
+    query_timed_out,
     rollups_by_series,
     samples_by_series,
     select_series,
@@ -34,7 +35,7 @@ from services.storage.query import (
     upper_ts,
 )
 from services.storage.store import QueryLimits, time_bounds
-from shared.errors import QueryError, StorageError
+from shared.errors import StorageError
 from shared.events import (
     AggregateSpec,
     MetricQuery,
@@ -191,10 +192,7 @@ class SqliteReader:
             return list(await self._db.execute_fetchall(sql, params))
         except sqlite3.OperationalError as exc:
             if "interrupted" in str(exc):
-                raise QueryError(
-                    f"query ran longer than {self._limits.timeout_s:g} s and was stopped; "
-                    "narrow the range or the series"
-                ) from exc
+                raise query_timed_out(self._limits) from exc
             raise StorageError(f"metric query failed: {exc}") from exc
         except sqlite3.Error as exc:
             raise StorageError(f"metric query failed: {exc}") from exc
