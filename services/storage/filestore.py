@@ -32,7 +32,7 @@ from services.storage.file_segments import (
     encode_record,
     fsync_dir,
 )
-from services.storage.query import MIN_TS, query_timed_out
+from services.storage.query import MIN_TS, query_timed_out, series_infos
 from services.storage.store import (
     MaintenanceReport,
     QueryLimits,
@@ -43,7 +43,6 @@ from services.storage.store import (
     storable_samples,
     to_millis,
 )
-from shared.catalog import unit_of
 from shared.errors import StorageError
 from shared.events import MetricBatch, MetricQuery, MetricQueryResult, StorageStats
 
@@ -246,14 +245,7 @@ class FileStore:
     ) -> list[SeriesInfo]:
         """Return the known series, ordered by device, metric and attributes."""
         refs = self._reader.matching_series(MetricQuery(device=device, metric=metric))
-        infos = [
-            SeriesInfo(
-                device=r.device, metric=r.metric, attributes=dict(r.attributes),
-                unit=unit_of(r.metric),
-            )
-            for r in refs
-        ]  # fmt: skip
-        return sorted(infos, key=lambda i: (i.device, i.metric, canonical_attributes(i.attributes)))
+        return series_infos(refs)
 
     async def maintain(self, *, now: datetime) -> MaintenanceReport:
         """Roll up complete days, then prune by age and size (see file_maintain)."""

@@ -29,7 +29,7 @@ from services.storage.pg_schema import (
     existing_partitions,
     prepare_schema,
 )
-from services.storage.query import MIN_TS
+from services.storage.query import MIN_TS, series_infos
 from services.storage.store import (
     MaintenanceReport,
     QueryLimits,
@@ -40,7 +40,6 @@ from services.storage.store import (
     storable_samples,
     to_millis,
 )
-from shared.catalog import unit_of
 from shared.errors import StorageError
 from shared.events import MetricBatch, MetricQuery, MetricQueryResult, StorageStats
 
@@ -226,16 +225,7 @@ class PostgresStore:
     ) -> list[SeriesInfo]:
         """Return the known series, ordered by device, metric and attributes."""
         refs = await self._reader.matching_series(MetricQuery(device=device, metric=metric))
-        infos = [
-            SeriesInfo(
-                device=r.device,
-                metric=r.metric,
-                attributes=dict(r.attributes),
-                unit=unit_of(r.metric),
-            )
-            for r in refs
-        ]
-        return sorted(infos, key=lambda i: (i.device, i.metric, canonical_attributes(i.attributes)))
+        return series_infos(refs)
 
     async def maintain(self, *, now: datetime) -> MaintenanceReport:
         """Roll up complete days, then prune by age and size (see pg_maintain)."""

@@ -24,7 +24,7 @@ from services.storage.aggregate import (
     fold_rollups,
     fold_samples,
 )
-from services.storage.store import QueryLimits, from_millis
+from services.storage.store import QueryLimits, SeriesInfo, canonical_attributes, from_millis
 from shared.catalog import unit_of
 from shared.errors import QueryError
 from shared.events import (
@@ -46,6 +46,10 @@ _FINEST_FIRST = (Resolution.RAW, Resolution.MINUTE, Resolution.HOUR)
 
 Predicate = Callable[[str], bool]
 GroupKey = tuple[tuple[str, str], ...]
+# Group labels that always mean the sample's own device and metric, and the prefix that
+# moves an attribute of the same name (or one that already looks prefixed) out of their way.
+_RESERVED_LABELS = frozenset({"device", "metric"})
+ATTR_PREFIX = "attr."
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +136,20 @@ def select_series(matcher: SeriesMatcher, rows: Iterable[Sequence[Any]]) -> list
     """The series of (id, device, metric, attributes JSON) rows that pass `matcher`, in order."""
     refs = (SeriesRef(id=r[0], device=r[1], metric=r[2], attributes=json.loads(r[3])) for r in rows)
     return [ref for ref in refs if matcher(ref)]
+
+
+def series_infos(refs: Iterable[SeriesRef]) -> list[SeriesInfo]:
+    """What `list_series` returns for `refs`: with units, ordered by device, metric, attributes."""
+    infos = [
+        SeriesInfo(
+            device=r.device,
+            metric=r.metric,
+            attributes=dict(r.attributes),
+            unit=unit_of(r.metric),
+        )
+        for r in refs
+    ]
+    return sorted(infos, key=lambda i: (i.device, i.metric, canonical_attributes(i.attributes)))
 
 
 def samples_by_series(rows: Iterable[Sequence[Any]]) -> dict[int, list[Sample]]:
@@ -225,12 +243,24 @@ def _check_bucket_fits(spec: AggregateSpec, resolution: Resolution) -> None:
         )
 
 
+def group_label(key: str) -> str:
+    """The group label of attribute `key`: `attr.<key>` where it could pass for a reserved one."""
+    if key in _RESERVED_LABELS or key.startswith(ATTR_PREFIX):
+        return ATTR_PREFIX + key
+    return key
+
+
 def group_of(spec: AggregateSpec, series: SeriesRef) -> dict[str, str]:
-    """The group labels of a series: per series by default, else the `group_by` names."""
+    """The group labels of a series: per series by default, else the `group_by` names.
+
+    `device` and `metric` always name the netvigil device and metric; an attribute is
+    labelled by `group_label`, so no attribute can overwrite them (or another attribute).
+    """
+    labels = {"device": series.device, "metric": series.metric}
+    labels.update((group_label(k), v) for k, v in series.attributes.items())
     if spec.group_by is None:
-        return {"device": series.device, "metric": series.metric, **series.attributes}
-    fields = {"device": series.device, "metric": series.metric}
-    return {name: fields.get(name, series.attributes.get(name, "")) for name in spec.group_by}
+        return labels
+    return {name: labels.get(name, "") for name in spec.group_by}
 
 
 def build_rows(

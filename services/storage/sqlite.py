@@ -21,7 +21,7 @@ from typing import Any
 import aiosqlite
 
 from services.storage.aggregate import bucket_start
-from services.storage.query import query_timed_out
+from services.storage.query import query_timed_out, series_infos
 from services.storage.sqlite_maintain import MINUTE_MS, SqliteMaintenance
 from services.storage.sqlite_query import SqliteReader
 from services.storage.store import (
@@ -34,7 +34,6 @@ from services.storage.store import (
     storable_samples,
     to_millis,
 )
-from shared.catalog import unit_of
 from shared.errors import StorageError
 from shared.events import MetricBatch, MetricQuery, MetricQueryResult, StorageStats
 
@@ -254,12 +253,7 @@ class SqliteStore:
     ) -> list[SeriesInfo]:
         """Return the known series, ordered by device, metric and attributes."""
         refs = await self._reader.matching_series(MetricQuery(device=device, metric=metric))
-        infos = [
-            SeriesInfo(device=r.device, metric=r.metric, attributes=dict(r.attributes),
-                       unit=unit_of(r.metric))
-            for r in refs
-        ]
-        return sorted(infos, key=lambda i: (i.device, i.metric, canonical_attributes(i.attributes)))
+        return series_infos(refs)
 
     async def maintain(self, *, now: datetime) -> MaintenanceReport:
         """Roll up complete minutes and hours, then prune by age and size."""
