@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from shared.errors import ConfigError
+from shared.errors import ConfigError, NetvigilError
 from shared.logging import setup_logging
 from shared.settings import NetvigilSettings, load_settings
 
@@ -25,7 +25,9 @@ log = logging.getLogger("netvigil")
 
 def build_parser() -> argparse.ArgumentParser:
     """Command-line grammar of `netvigil`."""
-    parser = argparse.ArgumentParser(prog="netvigil", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="netvigil", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--config", type=Path, help="YAML settings file (or $NETVIGIL_CONFIG)")
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="run the bus, every service and (without inventory) "
@@ -62,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"netvigil: {exc}", file=sys.stderr)
         return 2
+    except NetvigilError as exc:
+        print(f"netvigil: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         pass
     return 0

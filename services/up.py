@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import functools
 import logging
+import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 
 from shared.bus import Bus
-from shared.errors import ConfigError
-from shared.inventory import dump_inventory
+from shared.errors import BusError, ConfigError
+from shared.inventory import dump_inventory, load_inventory
 from shared.natsserver import NatsServer
 from shared.runner import ServiceRun, stop_on_signals
 from shared.settings import NetvigilSettings
@@ -30,14 +32,18 @@ async def run_all(settings: NetvigilSettings, *, simulated_devices: int = 5) -> 
     from services.collector import app as collector_app
     from services.storage import app as storage_app
 
+    _check_inventory(settings)  # before anything starts: a bad file fails fast and alone
     _check_port_free(settings.api.host, settings.api.port)
     stop = asyncio.Event()
     stop_on_signals(stop)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _make_data_dir(settings)
     async with AsyncExitStack() as stack:
+        stack.enter_context(_data_dir_lock(settings))
+        watcher: asyncio.Task[None] | None = None
         if settings.nats.embedded:
-            url = await stack.enter_async_context(_embedded_nats(settings))
-            settings.nats = settings.nats.model_copy(update={"url": url})
+            server = await stack.enter_async_context(_embedded_nats(settings))
+            settings.nats = settings.nats.model_copy(update={"url": server.url})
+            watcher = asyncio.create_task(_watch_nats(server, stop))
         if settings.collector.inventory is None:
             await stack.enter_async_context(_simulated_fleet(settings, simulated_devices))
         setup = await Bus.connect(settings.nats, name="netvigil-up")
@@ -54,6 +60,13 @@ async def run_all(settings: NetvigilSettings, *, simulated_devices: int = 5) -> 
         await stop.wait()
         log.info("stopping")
         results = await asyncio.gather(*tasks, return_exceptions=True)
+        if watcher is not None:
+            watcher.cancel()
+            if server.exit_code is not None:
+                raise BusError(
+                    f"the embedded nats-server exited with code {server.exit_code}; "
+                    f"see {server.store_dir / 'nats-server.log'}"
+                )
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
             raise failures[0]
@@ -73,14 +86,71 @@ async def _run_one(name: str, run: ServiceRun, settings: NetvigilSettings,
 
 
 @contextlib.asynccontextmanager
-async def _embedded_nats(settings: NetvigilSettings) -> AsyncIterator[str]:
+async def _embedded_nats(settings: NetvigilSettings) -> AsyncIterator[NatsServer]:
     server = NatsServer(store_dir=settings.data_dir / "nats", port=settings.nats.embedded_port)
     url = await server.astart()
     log.info("embedded nats-server at %s (JetStream store %s)", url, server.store_dir)
     try:
-        yield url
+        yield server
     finally:
         await server.astop()
+
+
+async def _watch_nats(server: NatsServer, stop: asyncio.Event) -> None:
+    """Stop everything when the embedded bus dies: without it nothing can work."""
+    while not stop.is_set():
+        if server.exit_code is not None:
+            log.error("the embedded nats-server exited with code %s; stopping netvigil",
+                      server.exit_code)
+            stop.set()
+            return
+        await asyncio.sleep(0.5)
+
+
+def _check_inventory(settings: NetvigilSettings) -> None:
+    path = settings.collector.inventory
+    if path is None:
+        return
+    inventory = load_inventory(path, strict=False)  # raises for a file that is unusable
+    if not inventory.devices:
+        log.warning("inventory %s has no valid device: nothing will be polled", path)
+
+
+def _make_data_dir(settings: NetvigilSettings) -> None:
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create data directory {settings.data_dir}: "
+                          f"{exc.strerror}") from exc
+
+
+@contextlib.contextmanager
+def _data_dir_lock(settings: NetvigilSettings) -> Iterator[None]:
+    """One `netvigil up` per data directory: two would share a database and a bus store."""
+    path = settings.data_dir / ".netvigil.lock"
+    try:
+        handle = open(path, "a+")  # noqa: SIM115 - held for the whole run
+    except OSError as exc:
+        raise ConfigError(f"cannot write in data directory {settings.data_dir}: "
+                          f"{exc.strerror}") from exc
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        owner = handle.read().strip() or "another process"
+        handle.close()
+        raise ConfigError(
+            f"data directory {settings.data_dir} is in use by netvigil pid {owner}; "
+            "stop it or choose another NETVIGIL_DATA_DIR"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    try:
+        yield
+    finally:
+        handle.close()
 
 
 @contextlib.asynccontextmanager

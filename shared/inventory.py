@@ -177,4 +177,8 @@ def _field_error(err: Any) -> str:
     message = err["msg"]
     if err["type"] == "string_pattern_mismatch" and loc == "name":
         message = "must be letters, digits, '-' or '_' (it becomes a NATS subject token)"
-    return f"field '{loc}': {message}" if loc else message
+    if err["type"] == "value_error":
+        message = message.removeprefix("Value error, ")
+    if not loc:  # the whole-entry checks are all about the credentials
+        return f"fields 'password', 'password_encrypted', 'key_file': {message}"
+    return f"field '{loc}': {message}"

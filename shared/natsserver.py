@@ -62,6 +62,11 @@ class NatsServer:
             raise RuntimeError("nats-server is not running")
         return f"nats://{self.host}:{self.port}"
 
+    @property
+    def exit_code(self) -> int | None:
+        """The server's exit code once it has died on its own; None while it runs."""
+        return self._proc.poll() if self._proc is not None else None
+
     def start(self, timeout: float = 10.0) -> str:
         """Start the server and wait until its client port is known; return the URL."""
         self.store_dir.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -134,7 +134,12 @@ class NetvigilSettings(BaseSettings):
     )
 
     data_dir: Path = Path("data")
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
     secret_key: SecretStr | None = Field(
         default=None, description="Fernet key for encrypted device passwords (NETVIGIL_SECRET_KEY)"
     )
@@ -176,6 +181,7 @@ def load_settings(config_file: Path | None = None, **overrides: object) -> Netvi
         raise ConfigError(f"config file {path} does not exist")
 
     class _FromFile(NetvigilSettings):
-        model_config = SettingsConfigDict(yaml_file=path)
+        # the title names the settings in validation errors, not this helper class
+        model_config = SettingsConfigDict(yaml_file=path, title="netvigil settings")
 
     return _FromFile(**overrides)  # type: ignore[arg-type]

@@ -85,3 +85,75 @@ def test_netvigil_up_serves_simulated_metrics_and_stops_cleanly(tmp_path: Path) 
     assert "netvigil is up" in output
     assert f"http://127.0.0.1:{port}/docs" in output
     assert "Traceback" not in output
+
+
+def _start_up(tmp_path: Path, port: int, *args: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "NETVIGIL_API__PORT": str(port), "NETVIGIL_DATA_DIR": str(tmp_path)}
+    log = open(tmp_path / f"up-{port}.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen([sys.executable, "-m", "services.cli", "up", *args], env=env,
+                            stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+    log.close()
+    return proc
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def test_netvigil_up_refuses_a_data_dir_already_in_use(tmp_path: Path) -> None:
+    first_port = free_port()
+    first = _start_up(tmp_path, first_port)
+    try:
+        _wait_for_metrics(f"http://127.0.0.1:{first_port}", first)
+        second_port = free_port()
+        second = _start_up(tmp_path, second_port)
+        try:
+            assert second.wait(timeout=60) == 2
+        finally:
+            _stop(second)
+        output = (tmp_path / f"up-{second_port}.log").read_text()
+        assert f"data directory {tmp_path} is in use by netvigil pid {first.pid}" in output
+        assert "Traceback" not in output
+    finally:
+        _stop(first)
+
+
+def test_netvigil_up_exits_nonzero_when_its_nats_server_dies(tmp_path: Path) -> None:
+    port = free_port()
+    proc = _start_up(tmp_path, port)
+    try:
+        _wait_for_metrics(f"http://127.0.0.1:{port}", proc)
+        [nats] = [c for c in _children(proc.pid) if "nats-server" in _cmdline(c)]
+        os.kill(nats, signal.SIGKILL)
+        assert proc.wait(timeout=60) == 1
+    finally:
+        _stop(proc)
+    output = (tmp_path / f"up-{port}.log").read_text()
+    assert "the embedded nats-server exited with code" in output
+    assert not [c for c in _children(proc.pid) if _alive(c)]
+
+
+def test_netvigil_up_stops_before_starting_anything_when_inventory_is_not_yaml(
+    tmp_path: Path,
+) -> None:
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text("devices: [\n")
+    port = free_port()
+    proc = _start_up(tmp_path, port, "--inventory", str(inventory))
+    try:
+        assert proc.wait(timeout=60) == 2
+    finally:
+        _stop(proc)
+    output = (tmp_path / f"up-{port}.log").read_text()
+    assert f"netvigil: {inventory}: not valid YAML" in output
+    assert "Traceback" not in output and "nats-server" not in output
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+

@@ -33,7 +33,8 @@ def test_parse_inventory_strict_raises_naming_every_bad_device_and_field() -> No
     text = str(raised.value)
     assert "device #2 ('db1'): field 'port': Input should be less than or equal to 65535" in text
     assert "device #3 ('bad.name'): field 'name': must be letters, digits" in text
-    assert "device #4 ('nocred')" in text and "needs a password" in text
+    assert ("device #4 ('nocred'): fields 'password', 'password_encrypted', 'key_file': "
+            "needs a password, a password_encrypted or a key_file") in text
 
 
 def test_parse_inventory_lenient_keeps_good_devices_and_names_rejected_ones() -> None:
