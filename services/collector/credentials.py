@@ -43,7 +43,7 @@ def _checked(key: bytes, where: str) -> bytes:
     except ValueError as exc:
         raise ConfigError(
             f"{where} is not a Fernet key (32 url-safe base64-encoded bytes); "
-            "make one with services.collector.credentials.generate_key()"
+            "make one with: netvigil generate-key"
         ) from exc
     return key
 
@@ -59,7 +59,7 @@ def encrypt_for_inventory(password: str, settings: NetvigilSettings) -> str:
     if key is None:
         raise ConfigError(
             "no key to encrypt with: set NETVIGIL_SECRET_KEY or secret_key_file "
-            "(make a key with services.collector.credentials.generate_key())"
+            "(make one with: netvigil generate-key)"
         )
     return encrypt_password(password, key=key)
 
