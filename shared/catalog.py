@@ -62,11 +62,11 @@ CATALOG: dict[str, MetricSpec] = {
         MetricSpec("system.uptime", "s", _G, "Seconds since the device booted"),
         MetricSpec(
             "system.filesystem.usage", "By", _G, "Filesystem bytes by state",
-            ("mountpoint", "device", "state"),
+            ("mountpoint", "system.device", "state"),
         ),
         MetricSpec(
             "system.filesystem.utilization", "1", _G, "Used fraction of a filesystem, 0..1",
-            ("mountpoint", "device"),
+            ("mountpoint", "system.device"),
         ),
         MetricSpec(
             "netvigil.poll.duration", "s", _G, "Seconds one poll of the device took"

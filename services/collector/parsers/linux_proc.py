@@ -246,7 +246,7 @@ def _filesystem_readings(match: re.Match[str], block_size: int) -> list[Reading]
     used, avail = int(match["used"]), int(match["avail"])
     if int(match["blocks"]) == 0:
         return []  # proc, sysfs and friends: no storage to report
-    attributes = {"mountpoint": match["mount"], "device": match["device"]}
+    attributes = {"mountpoint": match["mount"], "system.device": match["device"]}
     readings = [
         Reading("system.filesystem.usage", used * block_size, {**attributes, "state": "used"}),
         Reading("system.filesystem.usage", avail * block_size, {**attributes, "state": "free"}),

@@ -245,7 +245,7 @@ def test_parse_df_matches_jc_when_reading_corpus(
     rows = expected(corpus, JC / json_file)
     got = by_key(parse_df(read(corpus, JC / out)))
     for row in rows:  # type: ignore[attr-defined]
-        attrs = {"mountpoint": row["mounted_on"], "device": row["filesystem"]}
+        attrs = {"mountpoint": row["mounted_on"], "system.device": row["filesystem"]}
         used_key = tuple(sorted({**attrs, "state": "used"}.items()))
         used = got.get(("system.filesystem.usage", used_key))
         if row[size_key] == 0:
@@ -264,7 +264,7 @@ def test_parse_df_keeps_spaces_when_mountpoint_has_them() -> None:
         "/dev/sdb1          1000       250       750      25% /media/usb stick\n"
     )
     got = by_key(parse_df(text))
-    attrs = (("device", "/dev/sdb1"), ("mountpoint", "/media/usb stick"))
+    attrs = (("mountpoint", "/media/usb stick"), ("system.device", "/dev/sdb1"))
     assert got[("system.filesystem.utilization", attrs)] == 0.25
 
 
@@ -275,7 +275,7 @@ def test_parse_df_joins_rows_when_long_name_wraps() -> None:
         "                   2000     500      1500  25% /srv\n"
     )
     got = by_key(parse_df(text))
-    attrs = (("device", "/dev/mapper/very-long-volume-group-name"), ("mountpoint", "/srv"))
+    attrs = (("mountpoint", "/srv"), ("system.device", "/dev/mapper/very-long-volume-group-name"))
     assert got[("system.filesystem.utilization", attrs)] == 0.25
 
 

@@ -94,7 +94,7 @@ def test_simulator_df_parses_to_filesystems_when_device_name_is_long() -> None:
     snap = LinuxHost(seed=4, clock=FakeClock()).snapshot()
     got = by_key(parse_df(render_df(snap)))
     for fs in snap.filesystems:
-        attrs = {"device": fs.device, "mountpoint": fs.mountpoint}
+        attrs = {"system.device": fs.device, "mountpoint": fs.mountpoint}
         used = got[("system.filesystem.usage", tuple(sorted({**attrs, "state": "used"}.items())))]
         free = got[("system.filesystem.usage", tuple(sorted({**attrs, "state": "free"}.items())))]
         assert (used, free) == (int(fs.used_kib) * 1024, fs.avail_kib * 1024)
