@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 
 from services.api.status import StatusBoard
 from services.api.storage import StorageClient
@@ -41,6 +44,35 @@ def get_storage(request: Request) -> StorageClient:
     """A client for the storage service's query endpoint."""
     storage: StorageClient = request.app.state.storage
     return storage
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def refuse_unknown_params(request: Request) -> None:
+    """Refuse query parameters the route does not declare (`?devcie=x` would match everything)."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "unknown_parameter",
+                    "loc": ("query", name),
+                    "input": request.query_params.getlist(name),
+                    "msg": f"unknown query parameter {name!r}; this endpoint takes "
+                    + (", ".join(sorted(known)) or "none"),
+                }
+                for name in unknown
+            ]
+        )
 
 
 SettingsDep = Annotated[NetvigilSettings, Depends(get_settings)]

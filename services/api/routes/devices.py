@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
-from services.api.deps import InventoryDep, StatusBoardDep
+from services.api.deps import InventoryDep, StatusBoardDep, refuse_unknown_params
 from services.api.schemas import DeviceList, DeviceView, ErrorBody
 from services.api.status import StatusBoard
 from shared.events import DeviceState
 from shared.inventory import Inventory
 
-router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
+router = APIRouter(
+    prefix="/api/v1/devices", tags=["devices"], dependencies=[Depends(refuse_unknown_params)]
+)
 
 
 def device_views(inventory: Inventory, board: StatusBoard) -> list[DeviceView]:

@@ -7,6 +7,11 @@ are repeated `attr=<key>:<value>` (exact), `attr_glob=<key>:<pattern>` (shell gl
 `interface:Gi*`) and `attr_regex=<key>:<regex>` (the whole value must match); every
 filter must match. A page that was cut by `limit` carries `next_cursor`: pass it back as
 `cursor` with the same parameters for the next page.
+
+`from` and `to` are timestamps only: an epoch number is refused with 422, because seconds
+and milliseconds cannot be told apart. `bucket` is a duration: digits with an optional
+unit `s`, `m`, `h` or `d` (`60s`, `5m`, `1h`). A query parameter the endpoint does not
+take is refused with 422 naming it, so a typo never widens the query to everything.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, WithJsonSchema
 
-from services.api.deps import StorageDep
+from services.api.deps import StorageDep, refuse_unknown_params
+from services.api.errors import params_named
 from services.api.schemas import ErrorBody
-from shared.errors import QueryError
+from services.api.storage import StorageClient
+from shared.errors import QueryError, RpcError
 from shared.events import (
     AggregateRow,
     AggregateSpec,
@@ -34,7 +41,9 @@ from shared.events import (
     SortOrder,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["metrics"])
+router = APIRouter(
+    prefix="/api/v1", tags=["metrics"], dependencies=[Depends(refuse_unknown_params)]
+)
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody},
     502: {"model": ErrorBody},
@@ -44,13 +53,41 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 # An unescaped '+' in a query string arrives as a space ("...T10:00:00 02:00"); put it
 # back, since that is what every shell user who typed "+02:00" meant.
 _SPACED_OFFSET = re.compile(r"^(.+T[0-9:.]+) ([0-9]{2}(:?[0-9]{2})?)$")
+_DURATION_PATTERN = "^[0-9]{1,9}[smhd]?$"
 _DURATION = re.compile(r"^([0-9]{1,9})([smhd]?)$")
 _UNIT_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400}
+_EPOCH = re.compile(r"^\s*[+-]?[0-9]+(\.[0-9]*)?\s*$")
+# Model fields as the GET parameters name them, for messages about the built query.
+_PARAM_NAMES = {
+    "start": "from",
+    "end": "to",
+    "devices": "device",
+    "metrics": "metric",
+    "attributes": "attr",
+    "functions": "fn",
+    "bucket_s": "bucket",
+}
+# Storage's words for fields of the query, in its 400 messages, and the GET parameter's.
+_STORAGE_WORDS = (
+    (re.compile(r"'start'/'end'"), "'from'/'to'"),
+    (re.compile(r"\bbucket_s=([0-9]+)"), r"bucket (\1 s)"),
+)
 
 
 def _restore_plus(value: Any) -> Any:
     if isinstance(value, str):
+        if _EPOCH.match(value):
+            raise ValueError(
+                f"{value!r} is a number; give an ISO 8601 timestamp with a zone, "
+                "e.g. 2026-01-01T00:00:00Z (epoch numbers are not accepted)"
+            )
         return _SPACED_OFFSET.sub(r"\1+\2", value)
+    return value
+
+
+def _check_label(value: str) -> str:
+    if not value:
+        raise ValueError("group_by must name device, metric or an attribute key, not ''")
     return value
 
 
@@ -70,7 +107,12 @@ def _seconds(value: Any) -> int:
 
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_restore_plus)]
 AttrFilter = Annotated[str, AfterValidator(_check_attr)]
-Duration = Annotated[int, BeforeValidator(_seconds)]
+Duration = Annotated[
+    int,
+    BeforeValidator(_seconds),
+    WithJsonSchema({"type": "string", "pattern": _DURATION_PATTERN, "examples": ["5m"]}),
+]
+GroupLabel = Annotated[str, AfterValidator(_check_label)]
 
 
 class MetricsPage(BaseModel):
@@ -144,6 +186,11 @@ def query_filters(
             f"'from' ({start.isoformat()}) is after 'to' ({end.isoformat()}); "
             "swap them or widen the window"
         )
+    if start is not None and start == end:
+        raise QueryError(
+            f"'from' and 'to' are the same instant ({start.isoformat()}): the window "
+            "[from, to) is empty; widen it"
+        )
     return {
         # One name stays in the single-valued field, as clients of the first API sent it.
         "device": device[0] if len(device) == 1 else None,
@@ -181,8 +228,9 @@ async def get_metrics(
     latest: Annotated[bool, Query(description="only the newest point of each series")] = False,
 ) -> MetricsPage:
     """Points matching every filter, in time order; or the latest point of each series."""
-    query = MetricQuery(**filters, limit=limit, order=order, cursor=cursor, latest=latest)
-    result = await storage.query(query)
+    with params_named(_PARAM_NAMES):
+        query = MetricQuery(**filters, limit=limit, order=order, cursor=cursor, latest=latest)
+    result = await _ask(storage, query)
     return MetricsPage(
         points=result.points,
         truncated=result.truncated,
@@ -199,7 +247,9 @@ async def get_aggregate(
         list[Aggregation], Query(min_length=1, description="repeatable: avg, p95, rate, ...")
     ],
     group_by: Annotated[
-        list[str] | None, Query(description="device, metric or attribute keys; default per series")
+        list[GroupLabel] | None,
+        Query(description="device, metric or attribute keys (attr.<key> for one named like "
+              "them); default per series"),
     ] = None,
     bucket: Annotated[Duration | None, Query(description="time bucket, e.g. 60s, 5m, 1h")] = None,
     resolution: Annotated[Resolution, Query(description="auto picks the finest covering one")] = (
@@ -214,22 +264,36 @@ async def get_aggregate(
     ] = 1000,
 ) -> AggregatePage:
     """Aggregates per group (and time bucket), e.g. the ten busiest interfaces by average."""
-    spec = AggregateSpec(
-        functions=fn,
-        group_by=group_by,
-        bucket_s=bucket,
-        resolution=resolution,
-        sort_by=sort_by,
-        order=order,
-    )
-    result = await storage.query(MetricQuery(**filters, limit=limit, aggregate=spec))
-    return _aggregate_page(result)
+    with params_named(_PARAM_NAMES):
+        spec = AggregateSpec(
+            functions=fn,
+            group_by=group_by,
+            bucket_s=bucket,
+            resolution=resolution,
+            sort_by=sort_by,
+            order=order,
+        )
+        query = MetricQuery(**filters, limit=limit, aggregate=spec)
+    return _aggregate_page(await _ask(storage, query))
 
 
 @router.post("/metrics/query", response_model=MetricQueryResult, responses=_ERRORS)
 async def post_query(storage: StorageDep, query: MetricQuery) -> MetricQueryResult:
     """Run a full `MetricQuery` (see docs/events.md) as JSON; every feature in one body."""
     return await storage.query(query)
+
+
+async def _ask(storage: StorageClient, query: MetricQuery) -> MetricQueryResult:
+    # Storage words its refusals for the query model; say them as the GET parameters.
+    try:
+        return await storage.query(query)
+    except RpcError as exc:
+        if exc.code != 400:
+            raise
+        message = exc.message
+        for pattern, words in _STORAGE_WORDS:
+            message = pattern.sub(words, message)
+        raise RpcError(400, message) from exc
 
 
 def _aggregate_page(result: MetricQueryResult) -> AggregatePage:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from nats.errors import Error as NatsError
 from pydantic import ValidationError
 
-from services.api.deps import BusDep
+from services.api.deps import BusDep, refuse_unknown_params
 from services.api.schemas import ErrorBody
 from shared.errors import BusError, RpcTimeout
 from shared.events import StorageStats, StorageStatsQuery
 
-router = APIRouter(prefix="/api/v1", tags=["storage"])
+router = APIRouter(
+    prefix="/api/v1", tags=["storage"], dependencies=[Depends(refuse_unknown_params)]
+)
 
 
 @router.get(
