@@ -19,7 +19,6 @@ import logging
 from dataclasses import dataclass
 
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from pydantic import ValidationError
 
@@ -153,7 +152,9 @@ class MetricIngest:
                 return []
         try:
             return await fetch
-        except NatsTimeoutError:
+        except TimeoutError:
+            # An idle stream. nats-py raises its own TimeoutError (a subclass) or, when the
+            # time runs out in its first wait, asyncio's plain one: both mean "nothing yet".
             return []
 
     def _report_failure(self, reason: str) -> None:
