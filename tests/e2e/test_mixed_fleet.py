@@ -16,13 +16,11 @@ from typing import Any
 import httpx
 import pytest
 
-from services.api.main import create_app
-from services.collector import app as collector_app
 from services.simulator.fleet import ALL_PLATFORMS, SimulatedFleet
-from services.storage import app as storage_app
 from shared.bus import Bus
 from shared.inventory import Platform, dump_inventory
 from shared.settings import CollectorSettings, NatsSettings, NetvigilSettings
+from tests.support.stack import running_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -47,21 +45,8 @@ async def api(
         data_dir=tmp_path / "data", nats=nats_settings,
         collector=CollectorSettings(inventory=inventory, connect_timeout=5, command_timeout=5),
     )
-    stop = asyncio.Event()
-    buses = [await Bus.connect(settings.nats, name=name) for name in ("storage", "collector")]
-    tasks = [
-        asyncio.create_task(storage_app.run(settings, buses[0], stop)),
-        asyncio.create_task(collector_app.run(settings, buses[1], stop)),
-    ]
-    app = create_app(settings, bus)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://nv") as client:
-            yield client
-    stop.set()
-    await asyncio.wait_for(asyncio.gather(*tasks), 15)
-    for b in buses:
-        await b.close()
+    async with running_stack(settings, bus) as client:
+        yield client
 
 
 async def points(client: httpx.AsyncClient, device: str, metric: str) -> list[dict[str, Any]]:

@@ -16,12 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from services.api.main import create_app
-from services.collector import app as collector_app
-from services.storage import app as storage_app
 from shared.bus import Bus
 from shared.settings import CollectorSettings, NatsSettings, NetvigilSettings
 from tests.support.sshd import RunningSshd, Sshd, find_sshd
+from tests.support.stack import running_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -59,21 +57,8 @@ def settings(tmp_path: Path, sshd: RunningSshd, nats_settings: NatsSettings) -> 
 @pytest.fixture
 async def api(settings: NetvigilSettings, bus: Bus) -> AsyncIterator[httpx.AsyncClient]:
     """Storage and collector running as in `netvigil up`, and a client of the API."""
-    stop = asyncio.Event()
-    buses = [await Bus.connect(settings.nats, name=name) for name in ("storage", "collector")]
-    tasks = [
-        asyncio.create_task(storage_app.run(settings, buses[0], stop)),
-        asyncio.create_task(collector_app.run(settings, buses[1], stop)),
-    ]
-    app = create_app(settings, bus)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://nv") as client:
-            yield client
-    stop.set()
-    await asyncio.wait_for(asyncio.gather(*tasks), 15)
-    for b in buses:
-        await b.close()
+    async with running_stack(settings, bus) as client:
+        yield client
 
 
 async def _points(client: httpx.AsyncClient, metric: str) -> list[dict[str, Any]]:
