@@ -47,23 +47,41 @@ class Bus:
         self.js: JetStreamContext = nc.jetstream()
         self.subjects = subjects
         self.request_timeout = request_timeout
+        self._reconnect_hooks: list[Callable[[], Awaitable[None]]] = []
 
     @classmethod
     async def connect(cls, settings: NatsSettings, *, name: str) -> Bus:
         """Connect with an error callback and endless reconnects."""
+        hooks: list[Callable[[], Awaitable[None]]] = []
+
+        async def reconnected() -> None:
+            log.info("%s: connection to the bus re-established", name)
+            for hook in list(hooks):
+                try:
+                    await hook()
+                except Exception:  # one hook's failure must not starve the others
+                    log.exception("%s: reconnect hook failed", name)
+
         nc = await nats.connect(
             servers=[settings.url],
             name=name,
             error_cb=_log_error,
+            reconnected_cb=reconnected,
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,
             connect_timeout=5,
         )
-        return cls(
+        bus = cls(
             nc=nc,
             subjects=Subjects(settings.subject_prefix),
             request_timeout=settings.request_timeout,
         )
+        bus._reconnect_hooks = hooks
+        return bus
+
+    def on_reconnect(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run `hook` after every reconnect, e.g. to re-read what was missed meanwhile."""
+        self._reconnect_hooks.append(hook)
 
     async def close(self) -> None:
         """Drain subscriptions and close the connection."""

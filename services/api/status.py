@@ -36,10 +36,19 @@ class StatusBoard:
         """Subscribe to live changes, then load the last stored status of each device."""
         subject = self._bus.subjects.device_status("*")
         self._sub = await self._bus.nc.subscribe(subject, cb=self._on_message)
-        stored = await self._bus.last_per_subject(STREAM_EVENTS, subject)
+        count = await self.resync()
+        log.info("device status restored for %d device(s) from %s", count, STREAM_EVENTS)
+        # Changes published while the connection was down never reach the subscription.
+        self._bus.on_reconnect(self.resync)
+
+    async def resync(self) -> int:
+        """Apply the newest stored status of every device; return how many were read."""
+        stored = await self._bus.last_per_subject(
+            STREAM_EVENTS, self._bus.subjects.device_status("*")
+        )
         for msg in stored:
             await self._apply_raw(msg.data, origin="stream")
-        log.info("device status restored for %d device(s) from %s", len(stored), STREAM_EVENTS)
+        return len(stored)
 
     async def stop(self) -> None:
         """Stop following changes; a closed connection has nothing left to unsubscribe."""
