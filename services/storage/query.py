@@ -11,6 +11,8 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+import re._constants as sre_constants  # the parsed form is needed to judge a pattern
+import re._parser as sre_parser
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -123,13 +125,59 @@ def _predicate(index: int, match: AttributeMatch, key: str, pattern: str) -> Pre
         return _equals(pattern)
     if match is AttributeMatch.GLOB:
         return lambda value: fnmatch.fnmatchcase(value, pattern)
+    where = f"attribute_filters[{index}] ({key})"
     try:
         compiled = re.compile(pattern)
     except re.error as exc:
-        raise QueryError(
-            f"attribute_filters[{index}] ({key}): invalid regular expression {pattern!r}: {exc}"
-        ) from exc
+        raise QueryError(f"{where}: invalid regular expression {pattern!r}: {exc}") from exc
+    problem = regex_risk(pattern)
+    if problem:
+        raise QueryError(f"{where}: regular expression {pattern!r} refused: {problem}")
     return lambda value: compiled.fullmatch(value) is not None
+
+
+MAX_REGEX_LENGTH = 256
+
+
+def regex_risk(pattern: str) -> str | None:
+    """Why `pattern` could take exponential time, or None.
+
+    Python's regex engine backtracks and holds the interpreter while it does, so one
+    pattern like `(.*.*)*X` would stall every service of the process. Refused: a
+    repetition inside a repetition, alternatives inside a repetition, backreferences,
+    and patterns longer than MAX_REGEX_LENGTH.
+    """
+    if len(pattern) > MAX_REGEX_LENGTH:
+        return f"longer than {MAX_REGEX_LENGTH} characters"
+    return _risk_in(sre_parser.parse(pattern), inside_repeat=False)
+
+
+_REPEATS = {sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, sre_constants.POSSESSIVE_REPEAT}
+
+
+def _risk_in(items: Any, *, inside_repeat: bool) -> str | None:
+    for op, arg in items:
+        if op in _REPEATS:
+            low, high, body = arg
+            repeats = high is sre_constants.MAXREPEAT or high > 1
+            if repeats and inside_repeat:
+                return "a repetition inside a repetition can take exponential time"
+            found = _risk_in(body, inside_repeat=inside_repeat or repeats)
+        elif op is sre_constants.BRANCH:
+            if inside_repeat:
+                return "alternatives inside a repetition can take exponential time"
+            found = next((r for b in arg[1] if (r := _risk_in(b, inside_repeat=False))), None)
+        elif op in (sre_constants.GROUPREF, sre_constants.GROUPREF_EXISTS):
+            return "backreferences are not supported"
+        elif op is sre_constants.SUBPATTERN:
+            found = _risk_in(arg[-1], inside_repeat=inside_repeat)
+        elif op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT):
+            found = _risk_in(arg[1], inside_repeat=inside_repeat)
+        else:
+            found = None
+        if found:
+            return found
+    return None
 
 
 def select_series(matcher: SeriesMatcher, rows: Iterable[Sequence[Any]]) -> list[SeriesRef]:

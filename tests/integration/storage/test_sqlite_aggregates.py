@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -193,6 +194,32 @@ async def test_query_refuses_bad_regex_with_its_position(loaded: SqliteStore) ->
     bad = [AttributeFilter(key="interface", value="eth[0", match=AttributeMatch.REGEX)]
     with pytest.raises(QueryError, match=r"attribute_filters\[0\] \(interface\): invalid regular"):
         await loaded.query(MetricQuery(attribute_filters=bad))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        # each takes exponential time on a backtracking engine against a long non-match
+        ("(.*.*)*X", "a repetition inside a repetition"),
+        ("(eth[0-9]+)+x", "a repetition inside a repetition"),
+        ("(a|aa)+", "alternatives inside a repetition"),
+        (r"(\w+)\1", "backreferences are not supported"),
+        ("e" * 300, "longer than 256 characters"),
+    ],
+)
+async def test_query_refuses_regex_that_could_stall_the_process(
+    loaded: SqliteStore, pattern: str, reason: str
+) -> None:
+    bad = [AttributeFilter(key="interface", value=pattern, match=AttributeMatch.REGEX)]
+    with pytest.raises(QueryError, match=r"attribute_filters\[0\] \(interface\): regular "
+                                         r"expression .* refused: " + re.escape(reason)):
+        await loaded.query(MetricQuery(attribute_filters=bad))
+
+
+async def test_query_accepts_everyday_interface_regexes(loaded: SqliteStore) -> None:
+    for pattern in ("eth[0-9]+", "(eth|lo).*", "Ethernet[0-9]/[0-9]+", "(eth0)?"):
+        ok = [AttributeFilter(key="interface", value=pattern, match=AttributeMatch.REGEX)]
+        await loaded.query(MetricQuery(attribute_filters=ok))
 
 
 @pytest.mark.parametrize(
