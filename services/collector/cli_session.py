@@ -32,8 +32,8 @@ from services.collector.cli_text import (
 )
 from services.collector.drivers.base import Driver
 from services.collector.drivers.network import NetworkDriver
-from services.collector.ssh import DeviceSession, mapped_asyncssh_errors
-from shared.errors import CommandRejected, DeviceUnreachable
+from services.collector.ssh import DeviceSession, audit_outcome, mapped_asyncssh_errors
+from shared.errors import CommandRejected, DeviceError, DeviceUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ class CliSession(DeviceSession):
         try:
             with mapped_asyncssh_errors(self.device.name, what="open the CLI"):
                 await asyncio.wait_for(self._open_shell(), self._connect_timeout)
+            await self._set_up_terminal()
         except BaseException:
             await self.close()
             raise
@@ -79,8 +80,11 @@ class CliSession(DeviceSession):
         self._process.stdin.write("\n\n")
         self.prompt = learned_prompt(await self._read(lambda raw: learned_prompt(raw) is not None))
         log.debug("prompt of %s is %r", self.device.name, self.prompt)
+
+    async def _set_up_terminal(self) -> None:
+        """Turn paging off; each command has a command's deadline, as a slow device needs."""
         for command in self._driver.dialect.setup:
-            output = await self._exchange(command)
+            output = await self._typed(command, scheduled_by="session setup")
             if self._driver.dialect.is_error(output):
                 log.info("%s refused %r; the pager will be answered instead",
                          self.device.name, command)
@@ -90,10 +94,25 @@ class CliSession(DeviceSession):
         if self._process is None:
             raise DeviceUnreachable(self.device.name, "not connected")
         sent = self._driver.to_send(command)
-        output = await self._timed(sent)
+        # The caller audits `command`; a different text actually typed is audited too.
+        if sent == command:
+            output = await self._timed(sent)
+        else:
+            output = await self._typed(sent, scheduled_by=f"text form of {command!r}")
         fallback = self._driver.structured_refused(sent, output)
         if fallback is not None and self.allows(fallback):
-            output = await self._timed(fallback)
+            output = await self._typed(fallback, scheduled_by=f"fallback for {command!r}")
+        return output
+
+    async def _typed(self, command: str, *, scheduled_by: str) -> str:
+        """Type a line the caller did not ask for by name, with its own audit record."""
+        started = self._clock()
+        try:
+            output = await self._timed(command)
+        except DeviceError as exc:
+            self._record(command, scheduled_by, started, audit_outcome(exc), exc.reason)
+            raise
+        self._record(command, scheduled_by, started, "ok", None)
         return output
 
     async def _timed(self, command: str) -> str:

@@ -215,7 +215,7 @@ class DeviceSession:
         try:
             output = await self._run(command)
         except DeviceError as exc:
-            self._record(command, scheduled_by, started, _outcome(exc), exc.reason)
+            self._record(command, scheduled_by, started, audit_outcome(exc), exc.reason)
             raise
         except asyncio.CancelledError:  # the poll's deadline (or shutdown) cut it short
             self._record(command, scheduled_by, started, "cancelled", "poll deadline or stop")
@@ -258,7 +258,7 @@ class DeviceSession:
             await conn.wait_closed()
 
 
-def _outcome(error: DeviceError) -> str:
+def audit_outcome(error: DeviceError) -> str:
     """The audit outcome of a command that failed with `error`."""
     if isinstance(error, CommandRejected):
         return "rejected"
