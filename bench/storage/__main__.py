@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import asyncpg
+
 from bench.storage.measure import query_latency, real_path_ingest, rss_mib
 from bench.storage.workload import Fleet, naive_reference, now_floor
 from services.storage.postgres import PostgresStore
@@ -158,6 +160,7 @@ async def main(args: argparse.Namespace, work: Path) -> None:
                 rates["postgres"] = await bench_backend("postgres", pg, bus, fleet, args)
             finally:
                 await pg.close()
+                await drop_schema(args.postgres, schema)  # up to 10M rows: never leave them
         naive_rows = args.naive_rows or fleet.polls * fleet.series
         naive = await naive_reference(
             fleet, work / "naive.db", rows=naive_rows, deadline_s=args.deadline_s
@@ -173,6 +176,16 @@ async def main(args: argparse.Namespace, work: Path) -> None:
         await bus.close()
         await server.astop()
     print(f"final RSS {rss_mib():.0f} MiB; load average {os.getloadavg()}")
+
+
+async def drop_schema(dsn: str, schema: str) -> None:
+    """Remove the benchmark's schema from the user's database."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await conn.close()
+    print(f"[postgres] dropped schema {schema}")
 
 
 if __name__ == "__main__":
