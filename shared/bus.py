@@ -42,12 +42,20 @@ async def _log_error(exc: Exception) -> None:
 class Bus:
     """Connected NATS client plus the subject table and JetStream context."""
 
-    def __init__(self, *, nc: NATS, subjects: Subjects, request_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        *,
+        nc: NATS,
+        subjects: Subjects,
+        request_timeout: float = 5.0,
+        reconnect_hooks: list[Callable[[], Awaitable[None]]] | None = None,
+    ) -> None:
         self.nc = nc
         self.js: JetStreamContext = nc.jetstream()
         self.subjects = subjects
         self.request_timeout = request_timeout
-        self._reconnect_hooks: list[Callable[[], Awaitable[None]]] = []
+        # Shared with the connection's reconnected callback, which runs each hook.
+        self._reconnect_hooks = reconnect_hooks if reconnect_hooks is not None else []
 
     @classmethod
     async def connect(cls, settings: NatsSettings, *, name: str) -> Bus:
@@ -71,13 +79,12 @@ class Bus:
             reconnect_time_wait=0.5,
             connect_timeout=5,
         )
-        bus = cls(
+        return cls(
             nc=nc,
             subjects=Subjects(settings.subject_prefix),
             request_timeout=settings.request_timeout,
+            reconnect_hooks=hooks,
         )
-        bus._reconnect_hooks = hooks
-        return bus
 
     def on_reconnect(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Run `hook` after every reconnect, e.g. to re-read what was missed meanwhile."""
